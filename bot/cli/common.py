@@ -1,0 +1,76 @@
+"""What every CLI command shares: options, building the app, printing, turning errors into one line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from bot.errors import USER_ERRORS
+from bot.settings import Settings, load_settings
+from bot.wiring import Kiosque
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+StoreOption = Annotated[
+    Optional[Path], typer.Option("--store", help="Store directory (default: KIOSQUE_STORE_DIR).", show_default=False)
+]
+EnvFileOption = Annotated[
+    Path, typer.Option("--env-file", help="Settings file read after the environment.", show_default=True)
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def settings_from(store: Path | None, env_file: Path = Path(".env"), **overrides) -> Settings:
+    """Environment and `.env`, then command-line overrides (None means "not given")."""
+    return load_settings(env_file if env_file.exists() else None, store__dir=store, **overrides)
+
+
+def setup_logging(settings: Settings) -> None:
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(console=err, show_path=False, show_time=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # our own messages at the configured level; other libraries' only when they warn
+    handler.addFilter(lambda r: r.name.startswith("kiosque") or r.levelno >= logging.WARNING)
+    handler.setLevel(level)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(min(level, logging.WARNING))
+    logging.getLogger("kiosque").setLevel(level)
+
+
+@contextmanager
+def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
+    """A Kiosque built from settings; user errors become one red line and exit code 1."""
+    kiosque = None
+    try:
+        settings = settings_from(store, env_file, **overrides)
+        setup_logging(settings)
+        kiosque = Kiosque(settings)
+        yield kiosque
+    except USER_ERRORS as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    finally:
+        if kiosque is not None:
+            kiosque.close()
+
+
+def print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,27 @@
+"""The `kiosque` command. Each command lives in a module of its group; this file only registers them."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import index_commands
+
+app = typer.Typer(
+    name="kiosque",
+    help="Kiosque answers questions from a corpus of news articles, citing dated, verbatim passages.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+app.command()(index_commands.ingest)
+app.command()(index_commands.status)
+app.command()(index_commands.search)
+app.command()(index_commands.verify)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

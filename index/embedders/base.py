@@ -1,0 +1,72 @@
+"""What the rest of Kiosque needs from an embedding model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    #: identifies the vectors this embedder produces (model and precision): cache and store key
+    model_id: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors for search queries (e5 models prefix them differently)."""
+        ...
+
+    def describe(self) -> dict:
+        """Model, backend, precision, device: what `kiosque status` shows."""
+        ...
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model sees for a passage (to keep chunks under its limit)."""
+        ...
+
+
+class LazyEmbedder:
+    """Loads the real embedder on first use: a no-op ingest or `status` never pays the seconds it
+    takes to load a model. ``model_id`` is known up front (the store checks it before loading)."""
+
+    def __init__(self, factory, model_id: str):
+        self._factory = factory
+        self._inner = None
+        self.model_id = model_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def inner(self):
+        if self._inner is None:
+            self._inner = self._factory()
+            self.model_id = self._inner.model_id
+        return self._inner
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def token_count(self, text: str) -> int:
+        return self.inner.token_count(text)
+
+    def describe(self) -> dict:
+        return self.inner.describe()
+
+    def __getattr__(self, name):  # computed/hits counters of a cached embedder, etc.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)

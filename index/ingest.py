@@ -1,0 +1,281 @@
+"""Incremental, idempotent, crash-safe ingest of articles into a store.
+
+An ingest diffs the corpus against the catalog by content hash: new articles are embedded and
+added, changed ones get new chunks (unchanged chunks keep their vectors), deleted ones are removed
+(in sync mode), unchanged ones cost nothing. Order of work, so that a kill at any point leaves the
+previous index answering and the next ingest converging:
+
+1. finish the garbage collection a crashed commit may have left;
+2. write the ids of chunks about to be added to the ``pending`` journal, then add them to Chroma
+   (invisible: questions only see chunks whose rows are committed);
+3. build the next BM25 generation in its own directory;
+4. commit articles, chunks, generation and keyword pointer in one SQLite transaction;
+5. delete from Chroma the chunks that stopped being committed, and uncommitted leftovers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article, LoadProblem
+from index.chunking import Chunk, chunk_article
+from index.dates import date_to_int
+from index.keyword import build_generation
+from index.loading import load_paths
+from index.store import IngestBusy, Store
+
+#: progress(stage, done, total): stages are "read", "embed", "index"
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 256
+
+
+@dataclass
+class IngestReport:
+    articles_added: int = 0
+    articles_updated: int = 0
+    articles_removed: int = 0
+    articles_unchanged: int = 0
+    #: chunks that got a vector this time (0 on a no-op re-ingest)
+    chunks_embedded: int = 0
+    #: of those, how many the model computed (the rest came from the embedding cache)
+    embeddings_computed: int = 0
+    chunks_reused: int = 0
+    chunks_removed: int = 0
+    duplicates: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    generation: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.articles_added or self.articles_updated or self.articles_removed)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _problem(p: LoadProblem) -> dict:
+    return {"source": p.source, "reason": p.reason}
+
+
+def _chunk_metadata(article: Article, chunk: Chunk, generation: int) -> dict:
+    return {
+        "article_id": article.id, "position": chunk.position, "start": chunk.start, "end": chunk.end,
+        "date": date_to_int(article.date), "outlet": (article.outlet or "").lower(), "gen": generation,
+    }
+
+
+class Ingester:
+    """Runs ingests against one store with one embedder."""
+
+    def __init__(self, store: Store, embedder, *, max_article_bytes: int = 5_000_000):
+        self.store = store
+        self.embedder = embedder
+        self.max_article_bytes = max_article_bytes
+
+    # -- public -------------------------------------------------------------------------------
+    def run(
+        self,
+        paths: Iterable[Path],
+        *,
+        corpus_root: Path | None = None,
+        sync: bool = False,
+        progress: Progress | None = None,
+        check_other_processes: bool = True,
+    ) -> IngestReport:
+        """Ingest ``paths``. With ``sync`` they are the whole corpus: indexed articles not found in
+        them are removed. Raises IngestBusy if another ingest holds the store."""
+        store = self.store
+        if check_other_processes and store.others_serving():
+            raise IngestBusy(
+                "a Kiosque process (the bot or `kiosque chat`) is answering from this embedded store; "
+                "reindex through it (/reindex), stop it first, or use the Chroma server mode"
+            )
+        lock = store.ingest_lock()
+        if not lock.acquire():
+            holder = lock.holder()
+            since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", time.time())))
+            raise IngestBusy(f"another ingest is running on {store.dir} (pid {holder.get('pid', '?')}, since {since})")
+        try:
+            return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
+        finally:
+            lock.release()
+
+    # -- steps --------------------------------------------------------------------------------
+    def _run(self, paths: list[Path], corpus_root: Path | None, sync: bool, progress: Progress) -> IngestReport:
+        started = time.perf_counter()
+        store, catalog = self.store, self.store.catalog
+        store.check_embedder(self._model_name(), None)
+        report = IngestReport()
+        self._collect_garbage(leftovers=False)
+        ingest_id = catalog.start_ingest()
+        generation = catalog.generation + 1
+
+        articles, kept_ids = self._read(paths, corpus_root, report, progress)
+        committed = catalog.article_hashes()
+        added = [a for a in articles if a.id not in committed]
+        updated = [a for a in articles if a.id in committed and committed[a.id][0] != a.content_hash]
+        report.articles_added, report.articles_updated = len(added), len(updated)
+        report.articles_unchanged = len(articles) - len(added) - len(updated)
+        removed = sorted(set(committed) - {a.id for a in articles} - kept_ids) if sync else []
+        report.articles_removed = len(removed)
+
+        touched = added + updated
+        new_chunks, to_embed, chunk_count = self._plan_chunks(touched, generation, report)
+        if to_embed:
+            self._embed_and_add(to_embed, generation, report, progress)
+
+        keyword_dir = None
+        if report.changed:
+            progress("index", 0, 1)
+            keyword_dir = self._build_keyword(generation, touched, removed, new_chunks)
+            progress("index", 1, 1)
+        report.chunks_removed = sum(len(v) for v in catalog.chunk_ids_of(removed).values())
+        report.generation = generation if report.changed else catalog.generation
+        report.seconds = round(time.perf_counter() - started, 3)
+        catalog.commit(
+            generation=report.generation, ingest_id=ingest_id, upsert=touched, new_chunks=new_chunks,
+            delete_articles=removed, keyword_dir=keyword_dir, report=_summary(report),
+            extra_meta=self._embedder_meta(),
+        )
+        self._collect_garbage(leftovers=True)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _model_name(self) -> str:
+        return getattr(self.embedder, "model_id", "unknown").split("@")[0]
+
+    def _embedder_meta(self) -> dict[str, str]:
+        """Recorded once vectors exist; a no-op ingest never loads the model just to say its dim."""
+        if getattr(self.embedder, "loaded", True):
+            return {"embed_model": self._model_name(), "embed_dim": str(self.embedder.dim)}
+        return {"embed_model": self._model_name()}
+
+    def _read(self, paths, corpus_root, report: IngestReport, progress: Progress) -> tuple[list[Article], set[str]]:
+        """Load and de-duplicate. Returns the articles and the ids of indexed articles whose file
+        had a problem this time (kept as they were, never removed by a sync)."""
+        by_id: dict[str, Article] = {}
+        by_text: dict[str, str] = {}
+        committed_texts = {th: aid for aid, (_, th) in self.store.catalog.article_hashes().items()}
+        kept: set[str] = set()
+        n = 0
+        for item in load_paths(paths, corpus_root, self.max_article_bytes):
+            n += 1
+            if n % 500 == 0:
+                progress("read", n, 0)
+            if isinstance(item, LoadProblem):
+                (report.warnings if item.severity == "warning" else report.problems).append(_problem(item))
+                if item.severity != "warning" and item.article_id:
+                    kept.add(item.article_id)
+                continue
+            if item.id in by_id:
+                report.duplicates.append({"source": item.source, "id": item.id,
+                                          "reason": f"id {item.id!r} already read from {by_id[item.id].source}"})
+                continue
+            twin = by_text.get(item.text_hash) or committed_texts.get(item.text_hash)
+            if twin is not None and twin != item.id:
+                report.duplicates.append({"source": item.source, "id": item.id,
+                                          "reason": f"same text as article {twin!r}; indexed once"})
+                continue
+            by_id[item.id] = item
+            by_text[item.text_hash] = item.id
+        progress("read", n, n)
+        return list(by_id.values()), kept
+
+    def _plan_chunks(self, touched: list[Article], generation: int, report: IngestReport):
+        """Chunk the new and changed articles; decide which chunks need a vector."""
+        catalog, store = self.store.catalog, self.store
+        old = catalog.chunk_ids_of([a.id for a in touched])
+        old_ids = {cid for ids in old.values() for cid in ids}
+        pending = catalog.pending_ids()
+        all_chunks: list[tuple[Article, Chunk]] = []
+        for article in touched:
+            chunks = chunk_article(
+                article.id, article.text, store.config.chunk_target_chars, store.config.chunk_max_chars
+            )
+            all_chunks.extend((article, c) for c in chunks)
+        # leftovers of a crashed ingest may already be in Chroma: reuse them if they really are
+        maybe = [c.id for _, c in all_chunks if c.id in pending and c.id not in old_ids]
+        present = old_ids | (store.vectors.existing(maybe) if maybe else set())
+        vocab_terms = [store.analyzer.terms(c.text) for _, c in all_chunks]
+        term_ids = catalog.term_ids({t for terms in vocab_terms for t in terms})
+        new_chunks: dict[str, list[tuple[str, int, int, int, bytes]]] = {a.id: [] for a in touched}
+        to_embed: list[tuple[Article, Chunk]] = []
+        for (article, chunk), terms in zip(all_chunks, vocab_terms):
+            blob = np.asarray([term_ids[t] for t in terms], dtype=np.uint32).tobytes()
+            new_chunks[article.id].append((chunk.id, chunk.position, chunk.start, chunk.end, blob))
+            if chunk.id in present:
+                report.chunks_reused += 1
+            else:
+                to_embed.append((article, chunk))
+        return new_chunks, to_embed, len(all_chunks)
+
+    def _embed_and_add(self, items: list[tuple[Article, Chunk]], generation: int, report, progress: Progress):
+        catalog, vectors = self.store.catalog, self.store.vectors
+        catalog.add_pending([c.id for _, c in items], generation)
+        # longest first: batches of similar length waste less on padding
+        items = sorted(items, key=lambda ac: len(ac[1].text), reverse=True)
+        t0 = time.perf_counter()
+        computed_before = getattr(self.embedder, "computed", None)
+        progress("embed", 0, len(items))
+        for i in range(0, len(items), EMBED_BATCH):
+            batch = items[i : i + EMBED_BATCH]
+            vecs = self.embedder.embed_passages([c.text for _, c in batch])
+            vectors.add(
+                [c.id for _, c in batch], vecs, [c.text for _, c in batch],
+                [_chunk_metadata(a, c, generation) for a, c in batch],
+            )
+            progress("embed", min(i + EMBED_BATCH, len(items)), len(items))
+        report.embed_seconds = round(time.perf_counter() - t0, 3)
+        report.chunks_embedded = len(items)
+        computed_after = getattr(self.embedder, "computed", None)
+        report.embeddings_computed = (
+            computed_after - computed_before if computed_before is not None else len(items)
+        )
+
+    def _build_keyword(self, generation: int, touched: list[Article], removed: list[str], new_chunks) -> str:
+        store, catalog = self.store, self.store.catalog
+        skip = {a.id for a in touched} | set(removed)
+        chunk_ids: list[str] = []
+        arrays: list[np.ndarray] = []
+        for cid, aid, terms in catalog.chunk_terms():
+            if aid not in skip:
+                chunk_ids.append(cid)
+                arrays.append(terms)
+        for aid, entries in new_chunks.items():
+            for cid, _pos, _s, _e, blob in entries:
+                chunk_ids.append(cid)
+                arrays.append(np.frombuffer(blob, dtype=np.uint32))
+        directory = store.keyword_dir(generation)
+        build_generation(directory, chunk_ids, arrays, catalog.vocabulary(),
+                         k1=store.config.bm25_k1, b=store.config.bm25_b)
+        return directory.name
+
+    def _collect_garbage(self, *, leftovers: bool) -> None:
+        """Delete from Chroma what no committed row points to; drop stale keyword generations.
+        Before an ingest only committed-away chunks go (a crashed ingest's leftovers may be reused);
+        after the commit, leftovers that were not reused go too."""
+        catalog = self.store.catalog
+        garbage = catalog.garbage_ids()
+        stale = sorted(catalog.pending_ids()) if leftovers else []
+        if garbage or stale:
+            committed = {r.id for r in catalog.chunk_rows()} if stale else set()
+            self.store.vectors.delete(garbage + [c for c in stale if c not in committed])
+            catalog.forget_garbage(garbage)
+            catalog.forget_pending(stale)
+        self.store.remove_old_keyword_generations()
+
+
+def _summary(report: IngestReport) -> dict:
+    d = report.to_dict()
+    d["problems"] = len(report.problems)
+    d["duplicates"] = len(report.duplicates)
+    d["warnings"] = len(report.warnings)
+    return d

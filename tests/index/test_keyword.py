@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import numpy as np
+
+from index.keyword import Analyzer, build_generation, fold, load_generation
+
+
+def test_french_analysis_stems_folds_and_drops_stopwords():
+    a = Analyzer("french")
+    assert fold("Téhéran ÉLYSÉE") == "teheran elysee"
+    terms = a.terms("L'ambassadeur russe et les ambassadeurs à Téhéran qu'il a rencontrés")
+    assert "l" not in terms and "les" not in terms and "qu" not in terms and "et" not in terms
+    assert terms.count(a.terms("ambassadeur")[0]) == 2  # singular and plural stem alike
+    assert a.terms("Téhéran") == a.terms("teheran")  # accents do not matter
+
+
+def test_other_languages_by_setting():
+    en = Analyzer("english")
+    assert en.terms("The ambassadors meeting") == en.terms("ambassador meet")
+
+
+def test_generation_round_trip_and_search(tmp_path):
+    a = Analyzer("french")
+    docs = {"c1": "Le port de Marseille accueille un paquebot.", "c2": "Le gouvernement a réagi jeudi.",
+            "c3": "Un paquebot géant à Marseille, le port est plein."}
+    vocab: dict[str, int] = {}
+    arrays = []
+    for text in docs.values():
+        ids = [vocab.setdefault(t, len(vocab) + 100) for t in a.terms(text)]  # sparse global ids
+        arrays.append(np.asarray(ids, dtype=np.uint32))
+    build_generation(tmp_path / "gen-1", list(docs), arrays, vocab, k1=0.9, b=0.4)
+    index = load_generation(tmp_path / "gen-1", a)
+    hits = index.search("paquebots à Marseille", 3)
+    assert {h[0] for h in hits} == {"c1", "c3"}
+    assert index.search("mot absent", 3) == []
+    allowed = np.array([False, True, True])
+    assert [h[0] for h in index.search("paquebot", 3, allowed)] == ["c3"]

@@ -1,0 +1,55 @@
+"""Hybrid retrieval over the seeds: plain questions rank the right article first."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.retrieval import Filters, HybridRetriever
+
+QUESTIONS = [
+    ("Qui est l'ambassadeur de Russie en Israël ?", "000_479cb51d5ccf07b4"),
+    ("Combien de fois Poutine et Netanyahu se sont-ils parlé au téléphone l'année dernière ?", "000_479cb51d5ccf07b4"),
+    ("Qui dirigera le Mossad ?", "000_479cb51d5ccf07b4"),
+    ("Que Poutine a-t-il dit à Netanyahu lors de son appel sur la catastrophe humanitaire ?", "001_e8db62af22f3ad35"),
+    ("Combien d'Israéliens sont morts le 7 octobre selon l'article ?", "001_e8db62af22f3ad35"),
+    ("Qui a remis la lettre de Khamenei à Poutine ?", "002_c0b1337957862e59"),
+    ("Combien de réacteurs les Russes construisent-ils à Bushehr ?", "002_c0b1337957862e59"),
+    ("Quelle est la durée de l'accord de partenariat entre la Russie et l'Iran ?", "002_c0b1337957862e59"),
+    ("Qui Shoigu a-t-il rencontré à Téhéran ?", "003_747d8f32a30fbfc0"),
+    ("Qui a été assassiné à Téhéran ?", "003_747d8f32a30fbfc0"),
+    ("Avec qui Choïgou s'est-il entretenu par téléphone ?", "004_49cb5cfbe3980482"),
+    ("Quel document de programme de consultations ont signé la Russie et l'Iran ?", "004_49cb5cfbe3980482"),
+    # English questions over French articles: the dense side carries them
+    ("Who is the Russian ambassador to Israel?", "000_479cb51d5ccf07b4"),
+    ("Who did Shoigu meet in Tehran?", "003_747d8f32a30fbfc0"),
+    ("How many new reactors are Russian specialists building at Bushehr?", "002_c0b1337957862e59"),
+]
+
+
+@pytest.fixture(scope="module")
+def retriever(seeds_store, embedder):
+    return HybridRetriever(seeds_store, embedder)
+
+
+@pytest.mark.parametrize("question, article", QUESTIONS)
+def test_right_article_first(retriever, question, article):
+    result = retriever.search(question, k=5)
+    assert result.article_ids[0] == article, result.article_ids
+
+
+def test_one_article_is_one_source_with_its_passages(retriever):
+    result = retriever.search("Russie Iran", k=5)
+    assert len(set(result.article_ids)) == len(result.article_ids)
+    for source in result.sources:
+        assert source.article.title and source.passages
+        for p in source.passages:
+            assert source.article.text[p.start : p.end] == p.text
+
+
+def test_filters_by_date_and_outlet(retriever):
+    brussels = retriever.search("Russie Iran téléphone", k=5, filters=Filters(outlets=("brussels morning",)))
+    assert brussels.article_ids == ["004_49cb5cfbe3980482"]
+    recent = retriever.search("Russie Iran", k=5, filters=Filters(date_from="2025-01-01"))
+    assert recent.article_ids == ["004_49cb5cfbe3980482"]
+    old = retriever.search("Russie Iran", k=5, filters=Filters(date_to="2025-01-01"))
+    assert old.article_ids == ["003_747d8f32a30fbfc0"]  # articles without a date never pass a date filter
