@@ -1,0 +1,82 @@
+"""What an answer is, for every front end: plain data, no Discord, no terminal."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from index.dates import format_date
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: a verbatim quote of one article, with where it stands."""
+
+    n: int
+    article_id: str
+    title: str
+    outlet: str | None
+    date: str | None
+    #: how the date is known (metadata, dateline... or embedded-post / mentioned: approximate)
+    date_source: str
+    url: str | None
+    #: verbatim: ``article.text[start:end] == quote``
+    quote: str
+    start: int
+    end: int
+    #: other outlets that published the same story (wire copies collapsed into this source)
+    also_in: tuple[str, ...] = ()
+
+    @property
+    def date_is_approximate(self) -> bool:
+        return bool(self.date) and self.date_source in {"embedded-post", "mentioned"}
+
+    def date_label(self, lang: str = "fr") -> str:
+        return format_date(self.date, lang, approx=self.date_is_approximate)
+
+    def source_line(self, lang: str = "fr") -> str:
+        """``[2] Title — outlet, 12 janvier 2026``"""
+        outlet = self.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
+        if self.also_in:
+            outlet += " (" + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in) + ")"
+        return f"[{self.n}] {self.title} — {outlet}, {self.date_label(lang)}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, for follow-up questions."""
+
+    question: str
+    answer: str = ""
+    #: the standalone form the earlier question was resolved to, when known
+    resolved_question: str | None = None
+    article_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Answer:
+    question: str
+    #: the answer with ``[n]`` markers; the sources list is rendered separately
+    text: str
+    citations: list[Citation]
+    refused: bool
+    #: language of the question, which the frame of the answer follows: "fr" or "en"
+    language: str
+    #: "extractive" or "generative"
+    mode: str
+    #: the question as retrieval saw it (a follow-up resolved against the conversation)
+    resolved_question: str = ""
+    #: why a generative answer fell back to the extractive one, when it did
+    fallback_reason: str | None = None
+    #: on refusal: the closest passages, "related, but not an answer"
+    related: list[Citation] = field(default_factory=list)
+    #: ranked article ids that retrieval returned (for evaluation)
+    retrieved: list[str] = field(default_factory=list)
+    #: remarks about the sources, e.g. which of two disagreeing articles is newer
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def sources_lines(self) -> list[str]:
+        return [c.source_line(self.language) for c in self.citations]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
