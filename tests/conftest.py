@@ -79,6 +79,8 @@ def kiosque_env(store_dir: Path, cache_dir: Path, **extra) -> dict[str, str]:
     env.update(
         KIOSQUE_STORE_DIR=str(store_dir), KIOSQUE_EMBED_CACHE_DIR=str(cache_dir), HF_HUB_OFFLINE="1",
         KIOSQUE_CORPUS_DIR=str(SEEDS), PYTHONUNBUFFERED="1",
+        # the code under test, even when the `kiosque` script belongs to a venv installed elsewhere
+        PYTHONPATH=str(ROOT),
     )
     env.update({k: str(v) for k, v in extra.items()})
     return env
