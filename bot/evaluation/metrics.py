@@ -229,5 +229,5 @@ def metric_value_label(name: str, value: float | None) -> str:
     if value is None:
         return "n/a"
     if METRICS[name].unit == "ms":
-        return f"{value:,.0f} ms"
+        return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
     return f"{value:.3f}"
