@@ -185,13 +185,15 @@ def parse_lines(lines, path: Path | str = "<questions>") -> list[Question]:
             continue
         question, reasons = parse_question(obj, n)
         problems.extend((n, r) for r in reasons)
-        if question is None:
-            continue
-        if question.id in seen:
-            problems.append((n, f"id {question.id!r} is already used on line {seen[question.id]}"))
-            continue
-        seen[question.id] = n
-        questions.append(question)
+        qid = obj.get("id") if isinstance(obj, dict) else None
+        if isinstance(qid, str) and qid.strip():  # a duplicate is reported even on an otherwise bad line
+            qid = qid.strip()
+            if qid in seen:
+                problems.append((n, f"id {qid!r} is already used on line {seen[qid]}"))
+                continue
+            seen[qid] = n
+        if question is not None:
+            questions.append(question)
     if not questions and not problems:
         problems.append((0, "no questions: the file is empty"))
     if problems:
