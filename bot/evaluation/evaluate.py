@@ -142,6 +142,7 @@ def evaluate(
         "counts": scored.counts,
         "metrics": metrics,
         "by_category": scored.by_category,
+        "by_language": scored.by_language,
         "judge": judge_info,
         "baseline": None,
         "thresholds": None,

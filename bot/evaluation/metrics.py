@@ -210,11 +210,11 @@ def counts(questions: Sequence[Question], scores: Sequence[QuestionScores | None
     }
 
 
-def by_category(questions: Sequence[Question], scores: Sequence[QuestionScores | None]) -> dict[str, dict]:
-    """Pass rate and fact recall per category (what the report plots)."""
+def breakdown(questions: Sequence[Question], scores: Sequence[QuestionScores | None], key) -> dict[str, dict]:
+    """Pass rate and fact recall per group, ``key(question)`` naming the group."""
     groups: dict[str, list[tuple[Question, QuestionScores | None]]] = {}
     for q, s in zip(questions, scores):
-        groups.setdefault(q.label, []).append((q, s))
+        groups.setdefault(key(q), []).append((q, s))
     return {
         label: {
             "questions": len(items),
@@ -223,6 +223,16 @@ def by_category(questions: Sequence[Question], scores: Sequence[QuestionScores |
         }
         for label, items in sorted(groups.items())
     }
+
+
+def by_category(questions: Sequence[Question], scores: Sequence[QuestionScores | None]) -> dict[str, dict]:
+    """Per category (what the report plots)."""
+    return breakdown(questions, scores, lambda q: q.label)
+
+
+def by_language(questions: Sequence[Question], scores: Sequence[QuestionScores | None]) -> dict[str, dict]:
+    """Per question language: English questions are asked of French articles."""
+    return breakdown(questions, scores, lambda q: q.lang or "unspecified")
 
 
 def metric_value_label(name: str, value: float | None) -> str:

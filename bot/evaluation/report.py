@@ -146,12 +146,14 @@ def render_markdown(summary: dict, results: list[dict], plots: list[str]) -> str
     lines += _md_judge(summary)
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
-    cats = summary.get("by_category") or {}
-    if cats:
-        lines += ["", "## Per category", "", "| category | questions | pass rate | fact recall |", "|---|---|---|---|"]
-        for name, c in cats.items():
-            recall = "n/a" if c["fact_recall"] is None else f"{c['fact_recall']:.3f}"
-            lines.append(f"| {name} | {c['questions']} | {c['pass_rate']:.3f} | {recall} |")
+    for key, title in (("by_category", "category"), ("by_language", "language")):
+        groups = summary.get(key) or {}
+        if groups:
+            lines += ["", f"## Per {title}", "", f"| {title} | questions | pass rate | fact recall |",
+                      "|---|---|---|---|"]
+            for name, c in groups.items():
+                recall = "n/a" if c["fact_recall"] is None else f"{c['fact_recall']:.3f}"
+                lines.append(f"| {name} | {c['questions']} | {c['pass_rate']:.3f} | {recall} |")
     failed = [r for r in results if not r["passed"]]
     lines += ["", f"## Failed questions ({len(failed)})", ""]
     if not failed:
@@ -287,11 +289,13 @@ def render_html(summary: dict, results: list[dict], plots: list[str], out: Path)
         for p in plots:
             data = base64.b64encode((out / p).read_bytes()).decode()
             parts.append(f"<p><img alt='{_e(p)}' src='data:image/png;base64,{data}'></p>")
-    cats = summary.get("by_category") or {}
-    if cats:
-        parts.append("<h2>Per category</h2><table><tr><th>category</th><th>questions</th><th>pass rate</th>"
+    for key, title in (("by_category", "category"), ("by_language", "language")):
+        groups = summary.get(key) or {}
+        if not groups:
+            continue
+        parts.append(f"<h2>Per {title}</h2><table><tr><th>{title}</th><th>questions</th><th>pass rate</th>"
                      "<th>fact recall</th></tr>")
-        for name, c in cats.items():
+        for name, c in groups.items():
             recall = "n/a" if c["fact_recall"] is None else f"{c['fact_recall']:.3f}"
             parts.append(f"<tr><td>{_e(name)}</td><td>{c['questions']}</td><td>{c['pass_rate']:.3f}</td>"
                          f"<td>{recall}</td></tr>")

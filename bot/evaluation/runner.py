@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.answer.types import Answer
-from bot.evaluation.metrics import QuestionScores, aggregate, by_category, counts, score_question
+from bot.evaluation.metrics import QuestionScores, aggregate, by_category, by_language, counts, score_question
 from bot.evaluation.questions import Question
 
 log = logging.getLogger("kiosque.eval")
@@ -43,6 +43,7 @@ class Scored:
     metrics: dict
     counts: dict
     by_category: dict
+    by_language: dict
 
     @property
     def questions(self) -> list[Question]:
@@ -90,7 +91,7 @@ def score_outcomes(outcomes: Sequence[Outcome], texts_fn: TextsFn) -> Scored:
     scores = [score_question(o.question, o.answer, texts) if o.answer is not None else None for o in outcomes]
     questions = [o.question for o in outcomes]
     return Scored(list(outcomes), scores, aggregate(questions, scores, [o.latency_ms for o in outcomes]),
-                  counts(questions, scores), by_category(questions, scores))
+                  counts(questions, scores), by_category(questions, scores), by_language(questions, scores))
 
 
 def record(outcome: Outcome, scores: QuestionScores | None) -> dict:

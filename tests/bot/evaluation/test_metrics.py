@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation.metrics import (METRICS, aggregate, by_category, citation_is_valid, contains, fact_present, fold,
+from bot.evaluation.metrics import (METRICS, aggregate, by_category, by_language, citation_is_valid, contains, fact_present, fold,
                                     score_question)
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 
@@ -137,3 +137,15 @@ def test_scores_per_category():
     assert cats == {"unanswerable": {"questions": 1, "pass_rate": 1.0, "fact_recall": None},
                     "when": {"questions": 1, "pass_rate": 0.0, "fact_recall": 0.0},
                     "who": {"questions": 1, "pass_rate": 1.0, "fact_recall": 1.0}}
+
+
+def test_scores_per_language():
+    from dataclasses import replace
+
+    q1 = replace(question("q1", facts=[["Ahmadian"]]), lang="en")
+    q2 = question("q2", facts=[["Ahmadian"]])
+    s1 = score_question(q1, answer(text="non", refused=True), TEXTS)
+    s2 = score_question(q2, answer(text="Ahmadian", citations=[cite(1, "a1", "Ali Akbar Ahmadian")]), TEXTS)
+    assert by_language([q1, q2], [s1, s2]) == {
+        "en": {"questions": 1, "pass_rate": 0.0, "fact_recall": 0.0},
+        "unspecified": {"questions": 1, "pass_rate": 1.0, "fact_recall": 1.0}}
