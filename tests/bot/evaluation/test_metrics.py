@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation.metrics import (METRICS, aggregate, by_category, by_language, citation_is_valid, contains, fact_present, fold,
-                                    score_question)
+from bot.evaluation.metrics import (METRICS, aggregate, by_category, by_language, citation_is_valid, contains,
+                                    fact_present, fold, score_question)
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 
 
