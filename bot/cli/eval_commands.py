@@ -9,6 +9,7 @@ store, unreachable judge): nothing was run and nothing written.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -31,6 +32,15 @@ BAD_INPUT = 2
 def _bad_input(exc: Exception) -> typer.Exit:
     err.print("[red]error:[/red] " + escape(str(exc)), soft_wrap=True)
     return typer.Exit(BAD_INPUT)
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Found out before the run, not after minutes of answering."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise KiosqueError(f"--out {out_dir}: exists and is not a directory")
+    parent = next((p for p in [out_dir, *out_dir.parents] if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise KiosqueError(f"--out {out_dir}: {parent} is not writable")
 
 
 def eval_(
@@ -64,9 +74,10 @@ def eval_(
             raise ThresholdError(f"{', '.join(judged)} needs --judge")
         question_set = load_questions(questions)
         base = (baseline, *load_run(baseline)) if baseline else None
+        out_dir = out_dir or Path("runs") / dt.datetime.now().strftime("eval-%Y%m%d-%H%M%S")
+        _check_writable(out_dir)
     except KiosqueError as exc:
         raise _bad_input(exc) from None
-    out_dir = out_dir or Path("runs") / dt.datetime.now().strftime("eval-%Y%m%d-%H%M%S")
 
     with app_for(store, env_file) as app:
         try:

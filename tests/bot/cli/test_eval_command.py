@@ -49,3 +49,11 @@ def test_an_empty_store_is_refused(tmp_path, env):
     proc = kiosque("eval", str(qs), "--out", str(tmp_path / "run"), env=env, check=False)
     assert proc.returncode == 2 and "is empty: run `kiosque ingest` first" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_an_out_path_that_is_a_file_is_refused(tmp_path, env):
+    taken = tmp_path / "taken"
+    taken.write_text("not a run")
+    proc = kiosque("eval", str(ROOT / "evals" / "seeds.jsonl"), "--out", str(taken), env=env, check=False)
+    assert proc.returncode == 2 and "exists and is not a directory" in proc.stderr
+    assert taken.read_text() == "not a run"
