@@ -212,6 +212,11 @@ def _md_failed(r: dict) -> list[str]:
         bad = " **(not verbatim in the article)**" if c["n"] in invalid else ""
         lines.append(f"- [{c['n']}] `{c['article_id']}` {_md(c['title'])}, {c.get('date') or 'undated'}{bad}: "
                      f"“{_md(c['quote'])}”")
+    if r.get("related"):
+        lines.append("")
+        lines.append("Closest passages, not used:")
+        for c in r["related"]:
+            lines.append(f"- `{c['article_id']}`: “{_md(c['quote'])}”")
     lines.append("")
     lines.append("Retrieved: " + (", ".join(f"`{a}`" for a in r["retrieved_articles"]) or "nothing"))
     lines.append("")
@@ -334,6 +339,10 @@ def _html_failed(r: dict) -> str:
             bad = " <span class='bad'>(not verbatim in the article)</span>" if c["n"] in invalid else ""
             p.append(f"<li>[{c['n']}] <code>{_e(c['article_id'])}</code> {_e(c['title'])}, "
                      f"{_e(c.get('date') or 'undated')}{bad}: “{_e(c['quote'])}”</li>")
+        p.append("</ul>")
+    if r.get("related"):
+        p.append("<p class='muted'>Closest passages, not used:</p><ul class='muted'>")
+        p += [f"<li><code>{_e(c['article_id'])}</code>: “{_e(c['quote'])}”</li>" for c in r["related"]]
         p.append("</ul>")
     retrieved = ", ".join(f"<code>{_e(a)}</code>" for a in r["retrieved_articles"]) or "nothing"
     p.append(f"<p class='muted'>Retrieved: {retrieved} · {r.get('latency_ms', 0):,.0f} ms</p></div>")

@@ -94,6 +94,10 @@ def score_outcomes(outcomes: Sequence[Outcome], texts_fn: TextsFn) -> Scored:
                   counts(questions, scores), by_category(questions, scores), by_language(questions, scores))
 
 
+def _citation(c) -> dict:
+    return {"n": c.n, "article_id": c.article_id, "title": c.title, "date": c.date, "quote": c.quote}
+
+
 def record(outcome: Outcome, scores: QuestionScores | None) -> dict:
     """One line of results.jsonl: the question, what was answered, and how it scored."""
     q, a = outcome.question, outcome.answer
@@ -102,10 +106,9 @@ def record(outcome: Outcome, scores: QuestionScores | None) -> dict:
         "relevant_articles": list(q.relevant_articles), "expected_facts": [list(f) for f in q.expected_facts],
         "answer": a.text if a else None, "refused": a.refused if a else None,
         "mode": a.mode if a else None, "language": a.language if a else None,
-        "citations": [
-            {"n": c.n, "article_id": c.article_id, "title": c.title, "date": c.date, "quote": c.quote}
-            for c in (a.citations if a else [])
-        ],
+        "citations": [_citation(c) for c in (a.citations if a else [])],
+        #: on a refusal, the closest passages the answerer found but did not use
+        "related": [_citation(c) for c in (a.related if a else [])],
         "retrieved_articles": list(a.retrieved) if a else [],
         "fallback_reason": a.fallback_reason if a else None,
         "latency_ms": round(outcome.latency_ms, 1),

@@ -20,9 +20,10 @@ def cite(n: int, article_id: str, quote: str) -> Citation:
                     date_source="dateline", url=None, quote=quote, start=start, end=start + len(quote))
 
 
-def answer(question: str = "q", text: str = "", citations=(), *, refused: bool = False, retrieved=()) -> Answer:
+def answer(question: str = "q", text: str = "", citations=(), *, refused: bool = False, retrieved=(),
+           related=()) -> Answer:
     return Answer(question=question, text=text, citations=list(citations), refused=refused, language="fr",
-                  mode="extractive", retrieved=list(retrieved))
+                  mode="extractive", retrieved=list(retrieved), related=list(related))
 
 
 def question(qid: str = "q1", *, answerable: bool = True, relevant=("a1",), facts=(), category=None,

@@ -29,7 +29,8 @@ def answer_fn(q: str):
     if q.startswith("Avec qui"):
         return answer(q, f"« {QUOTE1} » [1]", [cite(1, "a1", QUOTE1)], retrieved=["a1", "a2"])
     if q.startswith("Quel commerce"):
-        return answer(q, "Les articles ne le disent pas.", refused=True, retrieved=["a3", "a2"])
+        return answer(q, "Les articles ne le disent pas.", refused=True, retrieved=["a3", "a2"],
+                      related=[cite(1, "a2", TEXTS["a2"])])
     if q.startswith("Combien"):
         fake = "Ils se sont parlé six fois, <b>en secret</b>."
         return answer(q, f"« {fake} » [1]", [cite(1, "a3", fake)], retrieved=["a3"])
@@ -92,6 +93,7 @@ def test_results_summary_and_reports(tmp_path):
     assert who["citations"] == [{"n": 1, "article_id": "a1", "title": "Title a1", "date": "2026-01-12",
                                  "quote": QUOTE1}]
     assert who["retrieved_articles"] == ["a1", "a2"] and who["scores"]["fact_recall"] == 1.0
+    assert who["related"] == [] and rows[1]["related"][0]["article_id"] == "a2"
     assert rows[2]["failures"] == ["citations not verbatim in their article: [1]"]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["metrics"] == m
     assert (tmp_path / "run" / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -102,6 +104,7 @@ def test_results_summary_and_reports(tmp_path):
     trade = md.split("### `trade`")[1].split("###")[0]
     assert "refused an answerable question" in trade and "- ✘ 2 milliards de dollars" in trade
     assert "**Answered** (refused):" in trade and "Retrieved: `a3`, `a2`" in trade
+    assert f"Closest passages, not used:\n- `a2`: “{TEXTS['a2']}”" in trade
     calls_md = md.split("### `calls`")[1].split("###")[0]
     assert "**(not verbatim in the article)**" in calls_md
     assert "**Expected:** a refusal" in md.split("### `nope`")[1]
