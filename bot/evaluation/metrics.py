@@ -40,6 +40,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("citation_precision", "cited articles that are relevant (answerable questions)"),
     Metric("refusal_accuracy", "unanswerable questions that are refused"),
     Metric("false_refusal_rate", "answerable questions that are refused", higher_is_better=False),
+    Metric("language_accuracy", "questions with a lang whose answer is framed in that language"),
     Metric("latency_p50_ms", "median time to answer", higher_is_better=False, unit="ms"),
     Metric("latency_p95_ms", "95th percentile time to answer", higher_is_better=False, unit="ms"),
     Metric("judge_faithfulness", "LLM-judged: the answer says only what its quotes support (0-1)"),
@@ -84,6 +85,8 @@ def citation_is_valid(article_id: str, quote: str, texts: Mapping[str, str]) -> 
 @dataclass
 class QuestionScores:
     refused: bool
+    #: the answer is framed in the question's language (None when the question gives no lang)
+    language_ok: bool | None = None
     #: None where the measure does not apply (e.g. retrieval scores of an unanswerable question)
     hit_at_1: float | None = None
     hit_at_5: float | None = None
@@ -113,6 +116,8 @@ def _fact_label(alternatives: Sequence[str]) -> str:
 def score_question(question: Question, answer: Answer, texts: Mapping[str, str]) -> QuestionScores:
     """The scores of one answer. ``texts`` maps article ids to their text (at least the cited ones)."""
     s = QuestionScores(refused=answer.refused)
+    if question.lang:
+        s.language_ok = answer.language == question.lang
     relevant = set(question.relevant_articles)
 
     for c in answer.citations:
@@ -190,6 +195,7 @@ def aggregate(
                                      sum(s.cited_articles for s in with_relevant)),
         "refusal_accuracy": _mean(float(s.refused) for s in unanswerable),
         "false_refusal_rate": _mean(float(s.refused) for s in answerable),
+        "language_accuracy": _mean(None if s.language_ok is None else float(s.language_ok) for _, s in pairs),
         "latency_p50_ms": percentile(latencies_ms, 50),
         "latency_p95_ms": percentile(latencies_ms, 95),
         "judge_faithfulness": _mean(j.get("faithfulness") for j in judged),

@@ -149,3 +149,13 @@ def test_scores_per_language():
     assert by_language([q1, q2], [s1, s2]) == {
         "en": {"questions": 1, "pass_rate": 0.0, "fact_recall": 0.0},
         "unspecified": {"questions": 1, "pass_rate": 1.0, "fact_recall": 1.0}}
+
+
+def test_language_accuracy_counts_questions_that_give_a_language():
+    from dataclasses import replace
+
+    en, fr, unknown = (replace(question(i), lang=lang) for i, lang in (("en", "en"), ("fr", "fr"), ("x", None)))
+    french = answer(text="non", refused=True)  # helpers frame every answer in French
+    scores = [score_question(q, french, TEXTS) for q in (en, fr, unknown)]
+    assert [s.language_ok for s in scores] == [False, True, None]
+    assert aggregate([en, fr, unknown], scores, [1, 1, 1])["language_accuracy"] == 0.5
