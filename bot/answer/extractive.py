@@ -145,13 +145,14 @@ class ExtractiveAnswerer:
             return False
         if c.cross_lingual:
             return dense >= MIN_DENSE_CROSS_LINGUAL
+        if paraphrase:
+            # one focus word said otherwise (a word the corpus never uses weighs the most, so the
+            # coverage of the question cannot be asked for here)
+            return e.focus_missing == 1 and dense >= MIN_DENSE_PARAPHRASE
         if e.coverage < MIN_COVERAGE:
             return False
-        if e.focus_missing == 0:
-            return True
-        if e.focus_total >= 3 and e.focus_missing == 1 and e.focus_missing_weight <= 0.34:
-            return True
-        return paraphrase and e.focus_missing == 1 and dense >= MIN_DENSE_PARAPHRASE
+        return e.focus_missing == 0 or (
+            e.focus_total >= 3 and e.focus_missing == 1 and e.focus_missing_weight <= 0.34)
 
     # -- selection ------------------------------------------------------------------------------
     def extract(self, q: QuestionProfile, retrieval: RetrievalResult, *,
