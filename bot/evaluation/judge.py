@@ -20,6 +20,8 @@ log = logging.getLogger("kiosque.eval.judge")
 
 PROMPT_PATH = Path(__file__).resolve().parents[2] / "prompts" / "judge.md"
 _JSON = re.compile(r"\{.*?\}", re.S)
+#: a verdict is one short JSON object
+JUDGE_MAX_TOKENS = 200
 
 
 class JudgeUnavailable(KiosqueError):
@@ -27,17 +29,12 @@ class JudgeUnavailable(KiosqueError):
 
 
 def build_llm(settings):
-    """A llama-index LLM from ``settings.llm``; only the chosen provider's package is imported."""
+    """The configured LLM (``settings.llm``), built as the generative answerer builds it, at temperature 0."""
+    from bot.answer.generative import make_llm
+
     llm = settings.llm
     key = llm.api_key.get_secret_value() if llm.api_key else None
-    if llm.provider == "ollama":
-        from llama_index.llms.ollama import Ollama
-
-        return Ollama(model=llm.model, base_url=llm.base_url, request_timeout=llm.timeout_s, temperature=0.0)
-    from llama_index.llms.openai_like import OpenAILike
-
-    return OpenAILike(model=llm.model, api_base=llm.base_url, api_key=key or "not-needed", is_chat_model=True,
-                      timeout=llm.timeout_s, max_retries=0, temperature=0.0, max_tokens=200, context_window=8192)
+    return make_llm(llm.provider, llm.base_url, llm.model, key, llm.timeout_s, 0.0, JUDGE_MAX_TOKENS)
 
 
 def reference_for(question: Question) -> str:

@@ -1,12 +1,7 @@
-"""The LLM judge against a real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions API:
-the prompt it sends, how verdicts are read, and what happens when the judge fails."""
+"""The LLM judge against a real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions API
+(tests/helpers/fake_llm.py): the prompt it sends, how verdicts are read, and what happens when the judge fails."""
 
 from __future__ import annotations
-
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,46 +9,9 @@ from bot.evaluation.evaluate import evaluate, write_run
 from bot.evaluation.judge import Judge, JudgeUnavailable, build_llm, parse_verdict
 from bot.settings import load_settings
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
+from tests.helpers.fake_llm import FakeLLM
 
 QUOTE = "Sergueï Choïgou s'est entretenu avec Ali Akbar Ahmadian."
-
-
-class ChatServer:
-    """Answers every chat completion with ``reply(prompt)``; remembers the prompts."""
-
-    def __init__(self, reply):
-        self.reply, self.prompts = reply, []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = "\n".join(m["content"] for m in body["messages"])
-                server.prompts.append(prompt)
-                content = server.reply(prompt)
-                data = json.dumps({"id": "x", "object": "chat.completion", "created": int(time.time()),
-                                   "model": body["model"], "choices": [{"index": 0, "finish_reason": "stop",
-                                   "message": {"role": "assistant", "content": content}}],
-                                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def judge_for(base_url: str) -> Judge:
@@ -82,14 +40,15 @@ def test_judged_scores_are_added_and_labelled(tmp_path):
     qs = [question("who", facts=[["Ahmadian"]], text="who"),
           question("trade", relevant=["a2"], facts=[["2 milliards"]], text="trade"),
           question("nope", answerable=False, text="nope")]
-    with ChatServer(reply) as server:
+    with FakeLLM(reply) as server:
         judge = judge_for(server.base_url)
         judge.probe()
         summary, results = evaluate(qs, answers, lambda ids: {i: TEXTS[i] for i in ids}, judge=judge,
                                     progress=False, warmup=False)
     # the probe, then the two answers that are not refusals
-    assert len(server.prompts) == 3
-    graded = server.prompts[1]
+    prompts = ["\n".join(m["content"] for m in r["body"]["messages"]) for r in server.requests]
+    assert len(prompts) == 3 and all(r["body"]["model"] == "judge-model" for r in server.requests)
+    graded = prompts[1]
     assert "Question:\nwho" in graded and "Facts it should state: Ahmadian" in graded
     assert f"[1] (Title a1, 2026-01-12) {QUOTE}" in graded and '{"faithfulness": 4' in graded
 
@@ -105,7 +64,7 @@ def test_judged_scores_are_added_and_labelled(tmp_path):
 
 
 def test_an_unreachable_judge_is_refused_before_the_run():
-    with ChatServer(reply) as server:
+    with FakeLLM(reply) as server:
         url = server.base_url
     with pytest.raises(JudgeUnavailable, match="'judge-model' did not answer"):
         judge_for(url).probe()
