@@ -201,8 +201,17 @@ class ExtractiveAnswerer:
         best = supported[0]
         chosen = [best]
         for c in supported[1:]:
-            if len(chosen) >= self.max_quotes or c.score < 0.88 * best.score:
+            if len(chosen) >= self.max_quotes:
                 break
+            # another article saying the same thing with other figures (an update, a correction):
+            # both are shown, with their dates
+            if any(_overlaps(c, o) for o in chosen):
+                continue
+            if any(_disagrees(c, o) for o in chosen) and not any(o.article.id == c.article.id for o in chosen):
+                chosen.append(c)
+                continue
+            if c.score < 0.88 * best.score:
+                continue
             if any(_overlaps(c, o) or _redundant(c, o) for o in chosen):
                 continue
             # another article corroborates or dates the answer; a second quote of the same article
@@ -231,16 +240,41 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.article.id == b.article.id and a.start < b.end and b.start < a.end
 
 
+_FIGURE = re.compile(r"\d+(?:[.,\s]\d+)*|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|"
+                     r"quinze|vingt|trente|cent|mille|million|milliards?)\b", re.IGNORECASE)
+
+
+def _disagrees(a: Candidate, b: Candidate) -> bool:
+    """Two articles, mostly the same words, different figures: "six fois" here, "huit fois" there."""
+    if a.article.id == b.article.id or not _redundant(a, b):
+        return False
+    figures_a = sorted(m.group(0).lower() for m in _FIGURE.finditer(a.text))
+    figures_b = sorted(m.group(0).lower() for m in _FIGURE.finditer(b.text))
+    return figures_a != figures_b
+
+
 def _redundant(a: Candidate, b: Candidate) -> bool:
     wa = set(re.findall(r"\w+", a.text.lower()))
     wb = set(re.findall(r"\w+", b.text.lower()))
     return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.7
 
 
-def to_citation(n: int, c: Candidate) -> Citation:
+def also_in(source: Source, lang: str) -> tuple[str, ...]:
+    """"Outlet (date)" of each wire copy of a source: one story, every outlet that ran it."""
+    from index.dates import format_date
+
+    out = []
+    for copy in source.copies:
+        label = copy.outlet or copy.title
+        out.append(f"{label} ({format_date(copy.date, lang)})" if copy.date else label)
+    return tuple(dict.fromkeys(out))
+
+
+def to_citation(n: int, c: Candidate, lang: str = "fr") -> Citation:
     a = c.article
     return Citation(n=n, article_id=a.id, title=a.title, outlet=a.outlet, date=a.date,
-                    date_source=a.date_source, url=a.url, quote=c.text, start=c.start, end=c.end)
+                    date_source=a.date_source, url=a.url, quote=c.text, start=c.start, end=c.end,
+                    also_in=also_in(c.source, lang))
 
 
 def compose(lang: str, citations: list[Citation]) -> tuple[str, list[str]]:

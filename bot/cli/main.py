@@ -19,6 +19,7 @@ app.command()(index_commands.search)
 app.command()(index_commands.verify)
 app.command()(answer_commands.ask)
 app.command()(answer_commands.chat)
+app.command()(answer_commands.timeline)
 
 
 def main() -> None:
