@@ -28,7 +28,9 @@ from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
 from index.keyword import build_generation
 from index.loading import load_paths
-from index.store import IngestBusy, Store
+import sqlite3
+
+from index.store import IngestBusy, IngestFailed, Store, StoreError, storage_problem
 
 #: progress(stage, done, total): stages are "read", "embed", "index"
 Progress = Callable[[str, int, int], None]
@@ -108,6 +110,16 @@ class Ingester:
             raise IngestBusy(f"another ingest is running on {store.dir} (pid {holder.get('pid', '?')}, since {since})")
         try:
             return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
+        except StoreError:
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
+                               f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
+        except Exception as exc:  # chromadb wraps disk errors in its own types
+            if "disk" in str(exc).lower() or "space" in str(exc).lower() or "readonly" in str(exc).lower():
+                raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
+                                   f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
+            raise
         finally:
             lock.release()
 
