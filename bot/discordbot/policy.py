@@ -66,6 +66,8 @@ class MessageFacts:
     reply_to_bot: bool = False
     #: in a thread the bot opened for an answer
     in_bot_thread: bool = False
+    #: a direct message to the bot (every DM is addressed to it)
+    is_dm: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,15 @@ def should_respond(facts: MessageFacts, rules: Rules) -> Decision:
         how = "prefix"
     elif facts.in_bot_thread:
         how = "thread"
+    elif facts.is_dm:
+        how = "dm"
     elif in_plain_channel(facts.who, rules):
         how = "plain"
     else:
         return Decision(False, "not addressed to the bot")
     if not place_allowed(facts.who, rules):
         return Decision(False, "channel or guild not allowed")
-    command = text_command(text) if how in ("mention", "prefix") else None
+    command = text_command(text) if how in ("mention", "prefix", "dm") else None
     if command:
         return Decision(True, how, kind="command", command=command)
     if not role_allowed(facts.who, rules):
@@ -142,7 +146,7 @@ def should_respond(facts: MessageFacts, rules: Rules) -> Decision:
     if not re.search(r"\w", text):
         # an empty mention deserves a hint; an empty message in a thread or plain channel (an image,
         # or no Message Content intent) does not
-        return Decision(False, "empty question", notice="empty_question" if how == "mention" else None)
+        return Decision(False, "empty question", notice="empty_question" if how in ("mention", "dm") else None)
     return Decision(True, how, kind="question")
 
 

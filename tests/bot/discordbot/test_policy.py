@@ -66,8 +66,13 @@ def test_guild_and_channel_allow_lists_are_silent():
 
 
 def test_no_allow_list_means_everywhere_including_dms():
-    assert place_allowed(who(guild_id=None, channel_id=5), rules())
-    assert not place_allowed(who(guild_id=None, channel_id=5), rules(guilds=[str(GUILD)]))
+    dm = who(guild_id=None, channel_id=5, role_ids=(), role_names=())
+    assert place_allowed(dm, rules())
+    assert should_respond(facts(who=dm, is_dm=True), rules()) == Decision(True, "dm", kind="question")
+    assert should_respond(facts("status", who=dm, is_dm=True), rules()).command == "status"
+    assert not place_allowed(dm, rules(guilds=[str(GUILD)]))
+    assert not should_respond(facts(who=dm, is_dm=True), rules(guilds=[str(GUILD)])).respond
+    assert should_respond(facts(who=dm, is_dm=True), rules(allowed_roles=["Lecteurs"])).notice == "role_refused"
 
 
 def test_roles_by_name_or_id_and_a_polite_refusal():
