@@ -79,6 +79,8 @@ class Source:
 class RetrievalResult:
     sources: list[Source]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: the query's embedding (the answerer compares sentences with it)
+    query_vector: np.ndarray | None = None
 
     @property
     def article_ids(self) -> list[str]:
@@ -129,7 +131,7 @@ class HybridRetriever:
 
     # -- search ---------------------------------------------------------------------------------
     def search_chunks(self, query: str, *, k: int | None = None, filters: Filters | None = None,
-                      timings: dict | None = None) -> list[Passage]:
+                      timings: dict | None = None, query_vector: np.ndarray | None = None) -> list[Passage]:
         """Fused chunk ranking (best first)."""
         filters = filters or Filters()
         k = k or self.candidates
@@ -142,7 +144,7 @@ class HybridRetriever:
         keyword = self.store.keyword_index()
         keyword_hits = keyword.search(query, self.candidates, self._keyword_mask(keyword, chunks, filters))
         t1 = time.perf_counter()
-        qvec = self.embedder.embed_queries([query])[0]
+        qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t2 = time.perf_counter()
         where = filters.chroma_where()
         if self.store.catalog.has_pending():
@@ -193,7 +195,12 @@ class HybridRetriever:
         """The ``k`` best articles, each with up to ``passages_per_source`` passages and its text."""
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        ranked = self.search_chunks(query, filters=filters, timings=timings)
+        if not self._chunk_map().spans:
+            return RetrievalResult([], timings, None)
+        qvec = self.embedder.embed_queries([query])[0]
+        embed_ms = (time.perf_counter() - t0) * 1e3
+        ranked = self.search_chunks(query, filters=filters, timings=timings, query_vector=qvec)
+        timings["embed_query_ms"] = embed_ms
         grouped: dict[str, list[Passage]] = {}
         for p in ranked:
             grouped.setdefault(p.article_id, []).append(p)
@@ -212,4 +219,4 @@ class HybridRetriever:
             ]
             sources.append(Source(article, with_text, plist[0].score, rank))
         timings["retrieval_ms"] = (time.perf_counter() - t0) * 1e3
-        return RetrievalResult(sources, timings)
+        return RetrievalResult(sources, timings, qvec)

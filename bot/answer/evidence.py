@@ -1,0 +1,228 @@
+"""Does a sentence actually answer the question? Retrieval scores cannot tell once a large corpus is
+indexed (something is always "closest"); the words of the sentence can: it must cover the
+question's rare terms, mention the names the question names, and contain the kind of thing asked
+for (a person for "who", a date for "when", a number for "how many")."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from bot.answer.question import NUMBER_WORDS, QuestionProfile, _CALENDAR, _NOT_NAMES
+from index.keyword import fold
+
+_WORDS = re.compile(r"[\w’'-]+", re.UNICODE)
+_CAPITALISED = re.compile(r"(?<![\w’'])[A-ZÀ-ÝŒ][\w’'\-]+")
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_DIGITS = re.compile(r"\d")
+_TIME_WORDS = re.compile(
+    r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|mars|avril|mai|juin|juillet|août|"
+    r"septembre|octobre|novembre|décembre|hier|aujourd'hui|demain|semaine|mois|année|an|ans|été|hiver|printemps|"
+    r"automne|week-end|récemment|depuis|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|"
+    r"february|march|april|june|july|august|september|october|november|december|yesterday|today|week|month|"
+    r"year|recently|since)\b",
+    re.IGNORECASE,
+)
+#: sentence-initial words that are capitalised without being names
+_COMMON_STARTS = {
+    "le", "la", "les", "l", "un", "une", "des", "ce", "cette", "ces", "il", "elle", "ils", "elles", "selon",
+    "mais", "et", "alors", "cependant", "toutefois", "en", "au", "aux", "dans", "lors", "après", "avant",
+    "pour", "par", "sur", "de", "du", "d", "a", "à", "on", "nous", "je", "malgré", "bien", "aucun", "cela",
+    "ainsi", "the", "a", "an", "in", "on", "he", "she", "they", "it", "this", "that", "but", "and", "de",
+}
+
+
+@lru_cache(maxsize=200_000)
+def name_key(word: str) -> str:
+    """A spelling-tolerant key for names across French/English transliterations:
+    Shoigu ~ Choïgou, Netanyahu ~ Netanyahou, Ispahan ~ Isfahan."""
+    w = fold(word).strip("'’-")
+    w = re.sub(r"^(l|d|qu)['’]", "", w)
+    for a, b in (("sh", "ch"), ("ph", "f"), ("kh", "h"), ("ou", "u"), ("y", "i"), ("k", "c"), ("w", "v"),
+                 ("dj", "j"), ("tch", "ch")):
+        w = w.replace(a, b)
+    return w
+
+
+@lru_cache(maxsize=50_000)
+def _similar(a: str, b: str) -> bool:
+    """Same name: equal keys, a near spelling (Goffman / Gofman, Téhéran / Tehran), or a shared
+    stem of at least four letters (Russie / russe, Iran / iranien, Ukraine / ukrainien)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    common = len(os.path.commonprefix([a, b]))
+    if common >= 4 and common >= 0.6 * min(len(a), len(b)):
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def name_in(name: str, keys: set[str]) -> bool:
+    """Is the (possibly multi-word) ``name`` in a text whose word keys are ``keys``? A person is
+    found by the surname alone ("Viktorov" for "Anatoly Viktorov")."""
+    parts = [name_key(p) for p in _WORDS.findall(name) if fold(p) not in _NOT_NAMES]
+    parts = [p for p in parts if len(p) > 1]
+    if not parts:
+        return True
+    return any(any(_similar(p, k) for k in keys) for p in parts[-1:]) or all(
+        any(_similar(p, k) for k in keys) for p in parts
+    )
+
+
+def word_keys(text: str) -> set[str]:
+    return {name_key(w) for w in _WORDS.findall(text)}
+
+
+def new_names(sentence: str, question: QuestionProfile) -> list[str]:
+    """Capitalised words of the sentence that the question does not contain: candidate answers to
+    "who" and "where"."""
+    out = []
+    qkeys = {name_key(w) for w in question.words}
+    for m in _CAPITALISED.finditer(sentence):
+        word = m.group(0)
+        folded = fold(word).strip("'’")
+        folded = re.sub(r"^(l|d|qu)['’]", "", folded)
+        at_start = m.start() == 0 or sentence[: m.start()].strip() in {"«", '"', "“", "-", "—"}
+        if folded in _NOT_NAMES or folded in _CALENDAR or (at_start and folded in _COMMON_STARTS):
+            continue
+        key = name_key(word)
+        if any(_similar(key, q) for q in qkeys):
+            continue
+        out.append(word)
+    return out
+
+
+_TITLES = re.compile(
+    r"\b(m\.|mme|président|presidente|ministre|ambassadeur|ambassadrice|général|ayatollah|secrétaire|"
+    r"porte-parole|guide suprême|chef|directeur|directrice|envoyé|sénateur|sénatrice|député|roi|reine|prince|"
+    r"premier ministre|commandant|président du parlement|president|minister|ambassador|general|secretary|"
+    r"spokesman|spokeswoman|leader|director|envoy|senator|king|queen|mr\.|mrs\.|ms\.|dr\.)\s*$",
+    re.IGNORECASE,
+)
+#: words that announce an organisation, not a person ("l'agence de presse RIA Novosti")
+_ORGANISATION_BEFORE = re.compile(
+    r"\b(agence|journal|média|media|presse|site|chaîne|quotidien|radio|télévision|magazine|groupe|société|"
+    r"entreprise|parti|agency|newspaper|network|company|party|outlet)\b[\w\s'’-]{0,25}$",
+    re.IGNORECASE,
+)
+_SPEECH_AFTER = re.compile(r"^\s*(,[^,]{0,80},\s*)?(a|avait|aurait)\s+(déclaré|dit|indiqué|souligné|affirmé|"
+                           r"annoncé|ajouté|estimé|révélé|rencontré|expliqué)|^\s+(said|told|stated|met)\b")
+
+
+def person_names(sentence: str, question: QuestionProfile) -> list[str]:
+    """New names that look like people: two capitalised words in a row (Anatoly Viktorov), a
+    title before (M. Peskov, le président Pezeshkian) or a verb of speech after."""
+    found = []
+    new = set(new_names(sentence, question))
+    for m in re.finditer(r"(?<![\w’'])[A-ZÀ-ÝŒ][\w’'\-]+(?:\s+[A-ZÀ-ÝŒ][\w’'\-]+)*", sentence):
+        words = m.group(0).split()
+        offset = m.start()
+        while words and (fold(words[0]) in _COMMON_STARTS or fold(words[0]) in _NOT_NAMES):
+            offset += len(words[0]) + 1
+            words = words[1:]
+        words = [w for w in words if fold(w) not in _CALENDAR]
+        if not words or not any(w in new for w in words):
+            continue
+        before = sentence[max(0, offset - 40) : offset]
+        after = sentence[m.end() : m.end() + 100]
+        if _ORGANISATION_BEFORE.search(before):
+            continue
+        if len(words) >= 2 or _TITLES.search(before) or _SPEECH_AFTER.search(after):
+            found.append(" ".join(words))
+    return found
+
+
+#: "les deux pays" counts the parties of the story, it answers no "how many"
+_GENERIC_COUNT = re.compile(
+    r"\b(deux|trois|two|three)\s+(pays|parties|camps|côtés|hommes|femmes|responsables|dirigeants|puissances|"
+    r"leaders|chefs|ministres|présidents|nations|countries|sides|men|women|officials)\b|\bboth\b",
+    re.IGNORECASE,
+)
+
+
+def has_number(sentence: str, question: QuestionProfile) -> bool:
+    sentence = _GENERIC_COUNT.sub(" ", sentence)
+    digits = [n.strip(" .,") for n in re.findall(r"\d[\d\s.,]*", sentence)]
+    digits = [n for n in digits if n and n not in question.numbers]
+    if digits:
+        # a bare year is a date, not a count
+        if any(not _YEAR.fullmatch(d) for d in digits):
+            return True
+    words = {fold(w) for w in _WORDS.findall(sentence)}
+    return bool(words & {fold(w) for w in NUMBER_WORDS} - {"un", "une", "one"})
+
+
+def has_time(sentence: str) -> bool:
+    return bool(_YEAR.search(sentence) or _TIME_WORDS.search(sentence))
+
+
+def answers_kind(sentence: str, question: QuestionProfile) -> bool:
+    """Does the sentence contain the kind of thing the question asks for?"""
+    kind = question.kind
+    if kind == "who":
+        return bool(person_names(sentence, question))
+    if kind == "when":
+        return has_time(sentence)
+    if kind == "number":
+        return has_number(sentence, question)
+    if kind == "where":
+        return bool(new_names(sentence, question))
+    return True
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well one sentence (or two adjacent ones) supports an answer."""
+
+    #: share of the question's idf weight that the sentence's terms cover (0..1)
+    coverage: float
+    #: share of the question's names found in the sentence (0..1; 1 when it names none)
+    names_here: float
+    #: share of the question's names found somewhere in the sentence's article
+    names_in_article: float
+    kind_ok: bool
+    #: the question's terms that are not names (what it asks about): how many, how many missing,
+    #: and the missing share of their idf weight
+    focus_total: int = 0
+    focus_missing: int = 0
+    focus_missing_weight: float = 0.0
+    #: cosine of the question and sentence embeddings, when computed
+    dense: float | None = None
+
+
+def term_in(term: str, terms: set[str]) -> bool:
+    """Exact, or one stem a prefix of the other (assassin / assassinat, nucleair / nucleaire)."""
+    if term in terms:
+        return True
+    if len(term) < 5:
+        return False
+    return any(len(t) >= 5 and (t.startswith(term) or term.startswith(t)) for t in terms)
+
+
+def coverage(question_terms: list[str], sentence_terms: set[str], idf) -> float:
+    if not question_terms:
+        return 0.0
+    weights = {t: idf(t) for t in set(question_terms)}
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if term_in(t, sentence_terms)) / total if total else 0.0
+
+
+def focus(focus_terms: list[str], sentence_terms: set[str], idf) -> tuple[int, int, float]:
+    """(focus terms, missing ones, missing share of the focus idf weight)."""
+    unique = list(dict.fromkeys(focus_terms))
+    if not unique:
+        return 0, 0, 0.0
+    weights = {t: idf(t) for t in unique}
+    missing = [t for t in unique if not term_in(t, sentence_terms)]
+    total = sum(weights.values()) or 1.0
+    return len(unique), len(missing), sum(weights[t] for t in missing) / total
+
+
+def names_share(names: tuple[str, ...], keys: set[str]) -> float:
+    if not names:
+        return 1.0
+    return sum(1 for n in names if name_in(n, keys)) / len(names)

@@ -1,0 +1,95 @@
+"""`kiosque ask` and `kiosque chat`: Kiosque in a terminal, with the same answerer as the bot."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.answer.render import render_text
+from bot.answer.types import Turn
+from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
+from bot.errors import KiosqueError
+from index.dates import parse_date
+from index.retrieval import Filters
+
+ModeOption = Annotated[Optional[str], typer.Option(
+    "--mode", help="extractive (no LLM) or generative (the LLM configured in .env).", show_default=False)]
+FromOption = Annotated[Optional[str], typer.Option("--from", help="Only articles on or after this date.")]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="Only articles on or before this date.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this date (ignores later articles).")]
+OutletOption = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")]
+
+
+def _filters(date_from, date_to, as_of, outlet) -> Filters:
+    def iso(value, name):
+        if value is None:
+            return None
+        parsed = parse_date(value)
+        if parsed is None:
+            raise KiosqueError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)")
+        return parsed
+
+    to = min(filter(None, [iso(date_to, "--to"), iso(as_of, "--as-of")]), default=None)
+    return Filters(iso(date_from, "--from"), to, tuple(outlet or ()))
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in French or English.")],
+    date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
+    quotes: Annotated[bool, typer.Option("--quotes", help="Show the verbatim passage under each source.")] = False,
+    mode: ModeOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+    env_file: EnvFileOption = Path(".env"),
+) -> None:
+    """Answer one question from the articles, with numbered, dated, verbatim sources."""
+    with app_for(store, env_file, answer__mode=mode) as app:
+        answer = app.answerer.answer(question, filters=_filters(date_from, date_to, as_of, outlet))
+    if as_json:
+        print_json(answer.to_dict())
+    else:
+        out.print(render_text(answer, quotes=quotes), markup=False)
+
+
+def chat(
+    date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
+    mode: ModeOption = None,
+    store: StoreOption = None,
+    env_file: EnvFileOption = Path(".env"),
+) -> None:
+    """A conversation in the terminal: follow-up questions ("et en 2024 ?", "who else?") use what
+    was asked before. Commands: /sources (quotes of the last answer), /reset, /quit."""
+    with app_for(store, env_file, answer__mode=mode) as app:
+        filters = _filters(date_from, date_to, as_of, outlet)
+        app.store.hold_serving_lock()
+        interactive = sys.stdin.isatty()
+        if interactive:
+            err.print("Kiosque — posez une question / ask a question. /sources, /reset, /quit.")
+        history: list[Turn] = []
+        last = None
+        while True:
+            try:
+                line = input("» " if interactive else "")
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in {"/quit", "/exit", "/q"}:
+                break
+            if line == "/reset":
+                history, last = [], None
+                out.print("(nouvelle conversation / new conversation)")
+                continue
+            if line == "/sources":
+                out.print(render_text(last, quotes=True) if last else "(no answer yet)", markup=False)
+                continue
+            answer = app.answerer.answer(line, history=history[-4:], filters=filters)
+            out.print(render_text(answer), markup=False)
+            out.print("")
+            history.append(Turn(line, answer.text, answer.resolved_question,
+                                tuple(c.article_id for c in answer.citations)))
+            last = answer
