@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from bot.answer.question import detect_language
+
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "sources": "Sources",
@@ -17,7 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_passages": "Cette réponse ne cite aucun passage.",
         "button_passages": "Voir les passages",
         "error": "Désolé, je n'ai pas pu répondre à cette question (erreur interne). Réessayez dans un moment.",
-        "rate_limited": "Doucement : vous avez posé {count} questions en moins de {window}. "
+        "rate_limited": "Doucement : vous avez posé {count} question(s) en moins de {window}. "
                         "Vous pourrez en poser une autre dans {wait} s.",
         "role_refused": "Désolé, seuls les membres ayant l'un de ces rôles peuvent me poser des questions : {roles}.",
         "place_refused": "Désolé, je ne réponds pas aux questions ici.",
@@ -54,7 +56,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_passages": "This answer cites no passage.",
         "button_passages": "Show the passages",
         "error": "Sorry, I couldn't answer that question (internal error). Please try again in a moment.",
-        "rate_limited": "Easy there: you asked {count} questions in less than {window}. "
+        "rate_limited": "Easy there: you asked {count} question(s) in less than {window}. "
                         "You can ask another one in {wait} s.",
         "role_refused": "Sorry, only members with one of these roles can ask me questions: {roles}.",
         "place_refused": "Sorry, I don't answer questions here.",
@@ -89,22 +91,11 @@ def say(lang: str, key: str, **values) -> str:
     return table[key].format(**values)
 
 
-_FRENCH_HINTS = re.compile(
-    r"\b(qui|que|quoi|quel|quelle|quels|quelles|quand|où|pourquoi|comment|combien|est|sont|le|la|les|des|du|"
-    r"une|un|et|à|au|aux|avec|pour|dans|sur|ce|cette|il|elle|ils|a-t-il|ont)\b|[éèêàçùâîôû]",
-    re.IGNORECASE,
-)
-_ENGLISH_HINTS = re.compile(
-    r"\b(who|what|when|where|why|how|which|is|are|was|were|the|a|an|and|of|to|in|did|does|do|with|about)\b",
-    re.IGNORECASE,
-)
-
-
 def language_of(text: str, locale: str | None = None) -> str:
-    """"fr" or "en" for the bot's own messages: the words of the text first, then the Discord locale."""
-    fr, en = len(_FRENCH_HINTS.findall(text or "")), len(_ENGLISH_HINTS.findall(text or ""))
-    if fr != en:
-        return "fr" if fr > en else "en"
+    """"fr" or "en" for the bot's own messages: the question's language as the answerer sees it (so the
+    bot's words match the answer's), else the Discord locale, else French."""
+    if re.search(r"\w", text or ""):
+        return detect_language(text)
     if locale:
         return "fr" if str(locale).lower().startswith("fr") else "en"
     return "fr"
