@@ -12,6 +12,7 @@ Rules (what people expect from the bots they already run):
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 
 from bot.answer.types import Answer, Citation
@@ -259,8 +260,6 @@ def reindex_report(report: dict, lang: str) -> str:
 
 def status_text(status: dict, lang: str, *, running: str | None = None) -> str:
     """What `/status` says: corpus size and the last ingest (and a rebuild in progress)."""
-    import time
-
     last = status.get("last_ingest")
     if last and last.get("finished_at"):
         r = last.get("report") or {}

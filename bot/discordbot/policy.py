@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.settings import DiscordSettings
@@ -172,7 +173,7 @@ class RateLimiter:
 
     count: int
     seconds: float
-    clock: callable = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _hits: dict[int, deque] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

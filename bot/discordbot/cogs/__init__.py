@@ -18,7 +18,3 @@ def who_is(user: discord.abc.User, channel, guild: discord.Guild | None, channel
         role_ids=tuple(r.id for r in roles),
         role_names=tuple(r.name for r in roles),
     )
-
-
-def role_list(roles) -> str:
-    return ", ".join(sorted(roles)) or "-"

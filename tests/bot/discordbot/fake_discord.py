@@ -24,7 +24,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -474,7 +474,7 @@ class FakeDiscord:
 
     def _bot_message(self, channel: int, body: dict, **extra) -> dict:
         fields = {k: body[k] for k in ("content", "embeds", "components", "flags") if k in body}
-        fields["components"] = [_with_ids(row) for row in fields.get("components", [])]
+        fields["components"] = [_copy_component(row) for row in fields.get("components", [])]
         return self._message(channel, self.bot, fields.pop("content", ""), **fields, **extra)
 
     async def _create_message(self, request):
@@ -627,7 +627,7 @@ class FakeDiscord:
         return _json(self.commands.get("global", []))
 
 
-def _with_ids(component: dict) -> dict:
+def _copy_component(component: dict) -> dict:
     return {**component, "components": [dict(c) for c in component.get("components", [])]} \
         if "components" in component else dict(component)
 

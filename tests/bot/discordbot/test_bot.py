@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import re
-import shutil
 import threading
 import time
 
@@ -20,7 +19,6 @@ from bot.discordbot.engine import KiosqueEngine
 from bot.discordbot.formatting import MESSAGE_LIMIT, ZWSP, discord_len, render_answer
 from bot.discordbot.memory import AnswerMemory
 from tests.bot.discordbot.conftest import HEARTBEAT_MS, make_kiosque
-from tests.conftest import SEEDS
 
 SHOIGU = "Qui a rencontré Shoigu à Téhéran ?"
 SHOIGU_ARTICLE = "003_747d8f32a30fbfc0"
