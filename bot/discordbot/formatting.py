@@ -107,15 +107,13 @@ def _quote_depth(text: str) -> list[int]:
 _ABBREVIATION = re.compile(r"(?:^|[\s(])(?:[A-ZÉ]{1,2}|Mme|Mgr|Dr|St|Pr|Me|av|J\.-C)\.$")
 
 
+_NO_BREAK_BEFORE = re.compile(r"\[\d{1,3}\]|[»:;!?]")
+
+
 def _word_breaks(text: str) -> list[int]:
     """Spaces where a message may end: not before a ``[n]`` marker or closing punctuation, not after «."""
-    breaks = []
-    for m in re.finditer(r"\s+", text):
-        before, after = text[: m.start()], text[m.end():]
-        if re.match(r"\[\d{1,3}\]|[»:;!?]", after) or before.endswith("«"):
-            continue
-        breaks.append(m.end())
-    return breaks
+    return [m.end() for m in re.finditer(r"\s+", text)
+            if not _NO_BREAK_BEFORE.match(text, m.end()) and text[m.start() - 1 : m.start()] != "«"]
 
 
 def _pieces(text: str, level: int) -> list[str]:
