@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bot.answer.evidence import Evidence, answers_kind, coverage, focus, names_share, word_keys
+from bot.answer.evidence import Evidence, answers_kind, coverage, focus, names_share, window, word_keys
 from bot.answer.frames import frame
 from bot.answer.question import QuestionProfile, detect_language
 from bot.answer.types import Citation
@@ -24,6 +24,8 @@ MIN_COVERAGE = 0.5
 MIN_DENSE_CROSS_LINGUAL = 0.815
 #: a sentence this close in meaning may paraphrase the question's focus (dirigera / directeur)
 MIN_DENSE_PARAPHRASE = 0.86
+#: the question's names and focus words found within this many words of each other (at least)
+MAX_WINDOW = 15
 
 
 @dataclass
@@ -108,6 +110,14 @@ class ExtractiveAnswerer:
                                          cross_lingual=cross))
         return out
 
+    def _window(self, c: Candidate, q: QuestionProfile) -> int:
+        """Proximity of the question's words in the candidate; for two sentences, the better one
+        (the other may only carry a pronoun's referent)."""
+        if c.sentences == 1:
+            return window(c.text, q, self.analyzer)
+        spans = split_sentences(c.article.text, c.start, c.end)
+        return min(window(c.article.text[a:b], q, self.analyzer) for a, b in spans)
+
     def _prior(self, c: Candidate, n_passages: int) -> float:
         return 1.0 - c.passage_rank / max(1, n_passages)
 
@@ -143,15 +153,19 @@ class ExtractiveAnswerer:
             return False
         if not e.kind_ok:
             return False
+        # the words of the question close together (a long sentence matches anything far apart)
+        if e.window > max(MAX_WINDOW, 4 * (len(q.names) + len(set(q.focus)))):
+            return False
         if c.cross_lingual:
             return dense >= MIN_DENSE_CROSS_LINGUAL
+        if paraphrase:
+            # one focus word said otherwise (a word the corpus never uses weighs the most, so the
+            # coverage of the question cannot be asked for here)
+            return e.focus_missing == 1 and dense >= MIN_DENSE_PARAPHRASE
         if e.coverage < MIN_COVERAGE:
             return False
-        if e.focus_missing == 0:
-            return True
-        if e.focus_total >= 3 and e.focus_missing == 1 and e.focus_missing_weight <= 0.34:
-            return True
-        return paraphrase and e.focus_missing == 1 and dense >= MIN_DENSE_PARAPHRASE
+        return e.focus_missing == 0 or (
+            e.focus_total >= 3 and e.focus_missing == 1 and e.focus_missing_weight <= 0.34)
 
     # -- selection ------------------------------------------------------------------------------
     def extract(self, q: QuestionProfile, retrieval: RetrievalResult, *,
@@ -168,7 +182,7 @@ class ExtractiveAnswerer:
         shortlist = [c for c in cands if c.sentences == 1][:DENSE_SHORTLIST]
         shortlist += [c for c in cands if c.sentences == 2][: DENSE_SHORTLIST // 2]
         for c in shortlist:
-            c.evidence = replace(c.evidence, kind_ok=answers_kind(c.text, q))
+            c.evidence = replace(c.evidence, kind_ok=answers_kind(c.text, q), window=self._window(c, q))
         self._add_dense(q, shortlist, retrieval.query_vector)
         for c in shortlist:
             c.score = self._score(c, q, n_passages)
@@ -235,7 +249,7 @@ def compose(lang: str, citations: list[Citation]) -> tuple[str, list[str]]:
     for c in citations:
         date = c.date_label(lang)
         if c.outlet:
-            attribution = frame(lang, "attribution_outlet", outlet=c.outlet, date=date)
+            attribution = frame(lang, "attribution_outlet", title=c.title, outlet=c.outlet, date=date)
         else:
             attribution = frame(lang, "attribution_title", title=c.title, date=date)
         quote = re.sub(r"\s*\n\s*", " ", c.quote)  # two lines quoted together read as one passage
