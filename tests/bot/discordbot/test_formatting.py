@@ -35,7 +35,7 @@ def answer(text, citations=(), *, refused=False, related=(), lang="fr") -> Answe
 
 # -- mentions and markdown ------------------------------------------------------------------------
 @pytest.mark.parametrize("raw", ["@everyone", "@here", "<@123456789012345678>", "<@!42>", "<@&456>", "<#789>",
-                                 "</ask:1234>", "@EVERYONE"])
+                                 "</ask:1234>", "@EVERYONE", "@everyone_ici", "@heretic"])
 def test_mentions_are_neutralised_but_read_the_same(raw):
     text = f"Il a écrit {raw} hier."
     out = neutralize_mentions(text)
@@ -77,6 +77,18 @@ def test_short_answer_is_one_message_with_numbered_sources():
     lines = sources.splitlines()
     assert lines[0] == "[1] Un titre — Le Monde, 12 janvier 2026 <https://example.org/a>"
     assert lines[1].startswith("[2] Autre — RIA Novosti, ") and "<" not in lines[1]
+
+
+def test_the_frame_keeps_its_markdown_and_the_article_text_loses_its_own():
+    c = cite(1, quote="Il a dit *non* à @everyone_ici.", title="Le_titre *choc*", outlet="Le Monde")
+    text = "Selon *Le_titre *choc** (Le Monde, 12 janvier 2026) [1] : « Il a dit *non* à @everyone_ici. »\n" \
+           "Lancez `kiosque ingest`."
+    [msg] = render_answer(answer(text, [c]))
+    body = msg.split("\n\n**Sources**")[0]
+    assert body.startswith("Selon *Le\\_titre \\*choc\\** (Le Monde, 12 janvier 2026) [1] : « Il a dit \\*non\\* à @")
+    assert "`kiosque ingest`" in body  # the frame's code span stays code
+    assert shown(body) == text  # reads as written
+    assert not RAW_MENTION.search(body)
 
 
 def test_english_answer_labels():
