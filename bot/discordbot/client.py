@@ -13,6 +13,7 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.answer.timeline import Timeline
 from bot.answer.types import Answer, Turn
 from bot.discordbot.engine import Engine
 from bot.discordbot.formatting import MESSAGE_LIMIT
@@ -20,6 +21,7 @@ from bot.discordbot.memory import AnswerMemory
 from bot.discordbot.policy import RateLimiter, Rules
 from bot.discordbot.replies import NO_PINGS
 from bot.settings import DiscordSettings
+from index.retrieval import Filters
 
 log = logging.getLogger("kiosque.discord")
 
@@ -92,10 +94,16 @@ class KiosqueBot(commands.Bot):
         log.info("synced %d slash command(s) globally (Discord may take up to an hour to show them)", count)
         return count
 
-    async def answer(self, question: str, history: list[Turn] | None) -> Answer:
+    async def answer(self, question: str, history: list[Turn] | None, filters: Filters | None = None) -> Answer:
         """The answerer, in a worker thread: the event loop (and the gateway heartbeat) never waits on it."""
         async with self._answer_slots:
-            return await asyncio.to_thread(self.engine.answer, question, history or None)
+            if filters is None:  # engines written before filters existed keep working
+                return await asyncio.to_thread(self.engine.answer, question, history or None)
+            return await asyncio.to_thread(self.engine.answer, question, history or None, filters)
+
+    async def timeline(self, topic: str, filters: Filters | None = None) -> Timeline:
+        async with self._answer_slots:
+            return await asyncio.to_thread(self.engine.timeline, topic, filters)
 
 
 async def run(bot: KiosqueBot, token: str) -> None:

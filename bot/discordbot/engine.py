@@ -9,7 +9,9 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from bot.answer.timeline import Timeline, build_timeline
 from bot.answer.types import Answer, Turn
+from index.retrieval import Filters
 
 log = logging.getLogger("kiosque.discord")
 
@@ -18,7 +20,9 @@ Progress = Callable[[str, int, int], None]
 
 
 class Engine(Protocol):
-    def answer(self, question: str, history: list[Turn] | None = None) -> Answer: ...
+    def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None) -> Answer: ...
+
+    def timeline(self, topic: str, filters: Filters | None = None) -> Timeline: ...
 
     def reindex(self, progress: Progress | None = None) -> dict: ...
 
@@ -31,8 +35,11 @@ class KiosqueEngine:
     def __init__(self, kiosque):
         self.kiosque = kiosque
 
-    def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
-        return self.kiosque.answerer.answer(question, history=history or None)
+    def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None) -> Answer:
+        return self.kiosque.answerer.answer(question, history=history or None, filters=filters)
+
+    def timeline(self, topic: str, filters: Filters | None = None) -> Timeline:
+        return build_timeline(self.kiosque.answerer, topic, filters=filters)
 
     def reindex(self, progress: Progress | None = None) -> dict:
         """Incremental sync of the configured corpus directory, in this (serving) process."""

@@ -210,9 +210,14 @@ def answer_body(answer: Answer) -> str:
     """The answer text for Discord. Its frame is ours and may use Markdown (``selon *Titre* (…)``); what
     comes from the articles (quotes, titles, outlets) gets its Markdown escaped; mentions are neutralised
     everywhere."""
-    text = answer.text.strip()
+    return framed(answer.text, [*answer.citations, *answer.related])
+
+
+def framed(text: str, citations: list[Citation]) -> str:
+    """``text`` made of our frame around article pieces: the pieces escaped, mentions neutralised."""
+    text = text.strip()
     spans: list[tuple[int, int]] = []
-    for c in [*answer.citations, *answer.related]:
+    for c in citations:
         for piece in (c.quote, c.title, c.outlet):
             piece = (piece or "").strip()
             start = text.find(piece) if piece else -1
@@ -252,6 +257,15 @@ def answer_text(answer: Answer) -> str:
 def render_answer(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The messages that carry an answer, in order (the first one replies to the question)."""
     return split_message(answer_text(answer), limit)
+
+
+def render_timeline(timeline, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """A timeline: one dated, quoted line per article, then the numbered sources."""
+    lang = timeline.language
+    parts = [framed(timeline.text, timeline.entries)]
+    if timeline.entries:
+        parts.append(f"**{say(lang, 'sources')}**\n" + "\n".join(source_line(c, lang) for c in timeline.entries))
+    return split_message("\n\n".join(parts), limit)
 
 
 def passages_text(answer: Answer) -> str:

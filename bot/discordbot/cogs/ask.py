@@ -12,10 +12,12 @@ from discord.ext import commands
 from bot.discordbot import history, policy
 from bot.discordbot.cogs import who_is
 from bot.discordbot.cogs.feedback import answer_view
-from bot.discordbot.formatting import render_answer
+from bot.discordbot.formatting import render_answer, render_timeline
 from bot.discordbot.memory import AnswerRecord
 from bot.discordbot.replies import InteractionReply, MessageReply, Reply, working
 from bot.discordbot.texts import duration, language_of, say
+from index.dates import parse_date
+from index.retrieval import Filters
 
 log = logging.getLogger("kiosque.discord")
 
@@ -34,24 +36,48 @@ class AskCog(commands.Cog, name="Ask"):
 
     # -- entry points ----------------------------------------------------------------------------
     @app_commands.command(name="ask", description="Ask a question about the news articles / Posez une question")
-    @app_commands.describe(question="Your question, in French or English / Votre question")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
+    @app_commands.describe(
+        question="Your question, in French or English / Votre question",
+        as_of="Answer as of this date, YYYY-MM-DD: later articles are ignored / À la date du…",
+        source="Only articles from this outlet / Seulement les articles de ce média",
+    )
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000],
+                  as_of: str | None = None, source: str | None = None) -> None:
         bot = self.bot
         lang = language_of(question, str(interaction.locale))
-        who = who_is(interaction.user, interaction.channel, interaction.guild, interaction.channel_id)
         reply = InteractionReply(interaction)
-        decision = policy.may_ask(who, bot.rules)
-        if not decision.respond:
-            await reply.send(self.notice(lang, decision.notice, interaction.guild), ephemeral=True)
-            return
-        if not await self.within_rate(who.user_id, lang, reply):
+        filters = await self.filters(as_of, source, lang, reply)
+        if filters is False or not await self.may_ask(interaction, lang, reply):
             return
         await reply.defer()
         turns = []
         if history.is_bot_thread(interaction.channel, bot.user.id):
             turns = await history.conversation_in_thread(interaction.channel, bot.user.id, bot.memory)
         await self.answer_and_send(question, turns, reply, key=interaction.id, channel=interaction.channel,
-                                   guild=interaction.guild, lang=lang)
+                                   guild=interaction.guild, lang=lang, filters=filters)
+
+    @app_commands.command(name="timeline", description="The articles on a topic, in date order / Chronologie d'un sujet")
+    @app_commands.describe(
+        topic="What the timeline is about / Le sujet",
+        as_of="Only articles up to this date, YYYY-MM-DD / Jusqu'à cette date",
+        source="Only articles from this outlet / Seulement les articles de ce média",
+    )
+    async def timeline(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 300],
+                       as_of: str | None = None, source: str | None = None) -> None:
+        lang = language_of(topic, str(interaction.locale))
+        reply = InteractionReply(interaction)
+        filters = await self.filters(as_of, source, lang, reply)
+        if filters is False or not await self.may_ask(interaction, lang, reply):
+            return
+        await reply.defer()
+        try:
+            result = await self.bot.timeline(topic, filters)
+        except Exception:
+            log.exception("could not build the timeline of %r", topic[:200])
+            await self.apologise(reply, lang)
+            return
+        for part in render_timeline(result, self.bot.message_limit):
+            await reply.send(part)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -86,6 +112,26 @@ class AskCog(commands.Cog, name="Ask"):
                                    guild=message.guild, lang=lang, typing=True)
 
     # -- steps -----------------------------------------------------------------------------------
+    async def may_ask(self, interaction: discord.Interaction, lang: str, reply: Reply) -> bool:
+        """Allow lists, then the rate limit; a refusal is said to the asker only."""
+        who = who_is(interaction.user, interaction.channel, interaction.guild, interaction.channel_id)
+        decision = policy.may_ask(who, self.bot.rules)
+        if not decision.respond:
+            await reply.send(self.notice(lang, decision.notice, interaction.guild), ephemeral=True)
+            return False
+        return await self.within_rate(who.user_id, lang, reply)
+
+    async def filters(self, as_of: str | None, source: str | None, lang: str, reply: Reply):
+        """The options of /ask and /timeline as retrieval filters; False (after saying why) for a bad date."""
+        date_to = None
+        if as_of:
+            date_to = parse_date(as_of)
+            if date_to is None:
+                await reply.send(say(lang, "bad_date", value=as_of[:40]), ephemeral=True)
+                return False
+        outlets = (source.strip(),) if source and source.strip() else ()
+        return Filters(date_to=date_to, outlets=outlets) if (date_to or outlets) else None
+
     def facts(self, message: discord.Message) -> policy.MessageFacts:
         bot_id = self.bot.user.id
         ref = message.reference
@@ -122,15 +168,15 @@ class AskCog(commands.Cog, name="Ask"):
         return False
 
     async def answer_and_send(self, question: str, turns, reply: Reply, *, key: int, channel, guild, lang: str,
-                              typing: bool = False) -> None:
+                              typing: bool = False, filters: Filters | None = None) -> None:
         """Answer in a worker thread (typing indicator meanwhile), send, remember, open a thread."""
         bot = self.bot
         try:
             if typing:
                 async with working(channel):
-                    answer = await bot.answer(question, turns)
+                    answer = await bot.answer(question, turns, filters)
             else:
-                answer = await bot.answer(question, turns)
+                answer = await bot.answer(question, turns, filters)
         except Exception:
             log.exception("could not answer %r", question[:200])
             await self.apologise(reply, lang)

@@ -73,16 +73,17 @@ async def test_sync_commands_when_asked_globally_or_per_guild(fake, start_bot):
     await start_bot(sync_commands=True)
     [call] = [c for c in fake.calls if c.method == "PUT"]
     assert call.path == f"/applications/{fake.app_id}/commands"
-    assert {c["name"] for c in call.body} == {"ask", "reindex", "status", "sources"}
+    assert {c["name"] for c in call.body} == {"ask", "timeline", "reindex", "status", "sources"}
     ask = next(c for c in call.body if c["name"] == "ask")
     assert ask["options"][0]["name"] == "question" and ask["options"][0]["required"] is True
+    assert {o["name"]: o.get("required", False) for o in ask["options"][1:]} == {"as_of": False, "source": False}
 
 
 async def test_sync_commands_to_configured_guilds(fake, start_bot):
     await start_bot(sync_commands=True, guilds=[str(fake.guild_id)])
     [call] = [c for c in fake.calls if c.method == "PUT"]
     assert call.path == f"/applications/{fake.app_id}/guilds/{fake.guild_id}/commands"
-    assert len(call.body) == 4
+    assert len(call.body) == 5
 
 
 # -- asking ---------------------------------------------------------------------------------------
@@ -484,3 +485,42 @@ async def test_twenty_concurrent_questions_never_delay_the_heartbeat(fake, start
     assert len(beats) >= (end - start) / interval * 0.6, (len(beats), end - start)
     assert max(gaps) < interval * 3, f"heartbeat late: {max(gaps):.2f} s (interval {interval} s)"
     assert not [r for r in caplog.records if "heartbeat blocked" in r.getMessage()]
+
+
+async def test_ask_as_of_and_source_options(fake, start_bot):
+    await start_bot()
+    question = "Avec qui Choïgou s'est-il entretenu par téléphone ?"
+
+    async def slash_answer(**options) -> str:
+        mark = fake.mark()
+        interaction = await fake.slash("ask", question=question, **options)
+        follow = await fake.wait_for(lambda c: c.path == f"/webhooks/{fake.app_id}/{interaction.token}", after=mark)
+        return shown(follow.body["content"])
+
+    assert "Brussels Morning, 12 janvier 2026" in await slash_answer()
+    assert "Brussels Morning" not in await slash_answer(as_of="2025-12-31")  # published later: ignored
+    assert "Brussels Morning" in await slash_answer(source="brussels morning")
+    assert "Brussels Morning" not in await slash_answer(source="JForum")
+    mark = fake.mark()
+    await fake.slash("ask", question=question, as_of="hier")
+    call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
+    assert call.body["type"] == 4 and call.body["data"]["flags"] & 64  # told privately, nothing answered
+    assert "n'est pas une date" in call.body["data"]["content"]
+
+
+async def test_timeline_command(fake, start_bot):
+    await start_bot()
+    mark = fake.mark()
+    interaction = await fake.slash("timeline", topic="Russie Iran")
+    defer = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
+    assert defer.body == {"type": 5}
+    follow = await fake.wait_for(lambda c: c.path == f"/webhooks/{fake.app_id}/{interaction.token}", after=mark)
+    text = shown(follow.body["content"])
+    lines = text.splitlines()
+    assert lines[0] == "Chronologie : Russie Iran"
+    assert "5 août 2024" in text and "12 janvier 2026" in text
+    assert text.index("5 août 2024") < text.index("12 janvier 2026")  # date order
+    # a long timeline continues in further messages, its numbered sources last
+    sources = await fake.wait_for(lambda c: c.path == f"/webhooks/{fake.app_id}/{interaction.token}"
+                                  and "**Sources**" in c.body.get("content", ""), after=mark)
+    assert "[1] " in shown(sources.body["content"])
