@@ -43,7 +43,10 @@ async def soak(n: int, heartbeat_ms: int) -> dict:
     bot = KiosqueBot(DiscordSettings(rate_limit_count=10**6, feedback_file=tmp / "fb.jsonl"), engine,
                      guild_ready_timeout=0.05)
     task = asyncio.create_task(bot.start(fake.token))
-    await bot.wait_until_ready()
+    while not bot.is_ready():  # wait_until_ready() refuses to run before login has begun
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
     users = [fake.alice, fake.bob, fake.carol]
     samples, started = [], time.monotonic()
     try:

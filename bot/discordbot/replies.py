@@ -29,6 +29,7 @@ class Reply:
         raise NotImplementedError
 
 
+#: every send also suppresses embeds: a URL or invite quoted from an article never unfolds into a card
 class MessageReply(Reply):
     """To a message: the first send replies to it (a message reference, no ping), the next ones follow."""
 
@@ -41,8 +42,9 @@ class MessageReply(Reply):
         extra = {"view": view} if view is not None else {}
         if not self._replied:
             self._replied = True
-            return await self.message.reply(content, mention_author=False, allowed_mentions=NO_PINGS, **extra)
-        return await self.message.channel.send(content, allowed_mentions=NO_PINGS, **extra)
+            return await self.message.reply(content, mention_author=False, allowed_mentions=NO_PINGS,
+                                            suppress_embeds=True, **extra)
+        return await self.message.channel.send(content, allowed_mentions=NO_PINGS, suppress_embeds=True, **extra)
 
 
 class InteractionReply(Reply):
@@ -61,11 +63,13 @@ class InteractionReply(Reply):
         i = self.interaction
         extra = {"view": view} if view is not None else {}
         if not i.response.is_done():
-            await i.response.send_message(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS, **extra)
+            await i.response.send_message(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS,
+                                          suppress_embeds=True, **extra)
             return None
         if time.monotonic() - self._started > INTERACTION_TOKEN_S and not ephemeral and self.channel is not None:
-            return await self.channel.send(content, allowed_mentions=NO_PINGS, **extra)
-        return await i.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS, wait=True, **extra)
+            return await self.channel.send(content, allowed_mentions=NO_PINGS, suppress_embeds=True, **extra)
+        return await i.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS, suppress_embeds=True,
+                                     wait=True, **extra)
 
 
 @contextlib.asynccontextmanager

@@ -169,3 +169,27 @@ def test_symlinks_pointing_outside_the_corpus_are_not_read(tmp_path):
     reasons = {i.source: i.reason for i in items if hasattr(i, "reason")}
     assert ids == ["ok"]
     assert "outside the corpus" in reasons["evil.txt"] and "outside the corpus" in reasons["evil_dir"]
+
+
+def test_a_file_changing_mid_ingest_is_indexed_as_read_then_updated(tmp_path, embedder, seeds_copy):
+    """The version read is indexed whole (never half of each); the next ingest sees the change."""
+    store = seeded_store(tmp_path, embedder, seeds_copy)
+    target = seeds_copy / "new.txt"
+    target.write_text("Titre\nLa première version parle de la pêche en Bretagne.", encoding="utf-8")
+
+    class ChangingEmbedder:
+        model_id, dim = embedder.model_id, embedder.dim
+
+        def embed_passages(self, texts):
+            target.write_text("Titre\nLa seconde version parle de la vigne en Bourgogne.", encoding="utf-8")
+            return embedder.embed_passages(texts)
+
+        def embed_queries(self, texts):
+            return embedder.embed_queries(texts)
+
+    Ingester(store, ChangingEmbedder()).run([seeds_copy], corpus_root=seeds_copy, sync=True)
+    assert "pêche en Bretagne" in store.catalog.get_article("new").text
+    assert store.verify()["ok"]
+    report = Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
+    assert report.articles_updated == 1
+    assert "vigne en Bourgogne" in store.catalog.get_article("new").text

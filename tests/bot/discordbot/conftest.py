@@ -86,10 +86,13 @@ async def start_bot(fake, kiosque, tmp_path):
 
 
 def assert_no_pings(fake: FakeDiscord) -> None:
-    """Every call that sends text says ``allowed_mentions``: nobody, no role, no reply ping."""
+    """Every call that sends text says ``allowed_mentions``: nobody, no role, no reply ping; and
+    suppresses embeds (a quoted URL or invite never unfolds into a card)."""
     for call in fake.sends():
         body = call.body.get("data", call.body) if call.path.endswith("/callback") else call.body
         allowed = body.get("allowed_mentions")
         assert allowed is not None, f"no allowed_mentions in {call}"
         assert allowed.get("parse") == [] and not allowed.get("users") and not allowed.get("roles"), call
         assert allowed.get("replied_user", False) is False, call
+        if body.get("content"):
+            assert body.get("flags", 0) & 4, f"embeds not suppressed in {call}"
