@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.store import IngestBusy, StoreError
+from index.store import IngestBusy, IngestFailed, StoreError
 
 
 class KiosqueError(Exception):
@@ -10,4 +10,4 @@ class KiosqueError(Exception):
 
 
 #: every exception type whose message is meant for people
-USER_ERRORS: tuple[type[BaseException], ...] = (KiosqueError, StoreError, IngestBusy)
+USER_ERRORS: tuple[type[BaseException], ...] = (KiosqueError, StoreError, IngestBusy, IngestFailed)

@@ -75,7 +75,7 @@ class Answerer:
                 exclude = _quoted_in(resolved.previous_answer, retrieval)
             extraction = self.extractive.extract(q, retrieval, exclude=exclude)
             timings.update(extraction.timings_ms)
-            citations = [to_citation(i + 1, c) for i, c in enumerate(extraction.chosen)]
+            citations = [to_citation(i + 1, c, lang) for i, c in enumerate(extraction.chosen)]
             if citations:
                 text, notes = compose(lang, citations)
                 refused = False
@@ -84,7 +84,7 @@ class Answerer:
                 refused = True
             if fallback_reason:
                 text = f"{text}\n{frame(lang, 'fallback_note')}"
-            related = [to_citation(i + 1, c) for i, c in enumerate(extraction.related)] if self.show_related else []
+            related = [to_citation(i + 1, c, lang) for i, c in enumerate(extraction.related)] if self.show_related else []
             answer = Answer(
                 question=question, text=text, citations=citations, refused=refused, language=lang,
                 mode="extractive", resolved_question=resolved.question, fallback_reason=fallback_reason,
@@ -115,7 +115,7 @@ class Answerer:
             reason = "; ".join(r for _, r in checked.removed[:3]) or "no usable sentence"
             log.warning("generated answer failed the citation check, answering extractively: %s", reason)
             return None, f"generated answer failed the citation check ({reason})"
-        text, citations = citations_from(checked, passages, retrieval)
+        text, citations = citations_from(checked, passages, retrieval, lang)
         notes = date_notes(lang, citations)
         if checked.removed:
             notes.append(f"{len(checked.removed)} generated sentence(s) removed: "

@@ -190,8 +190,46 @@ class Evidence:
     focus_total: int = 0
     focus_missing: int = 0
     focus_missing_weight: float = 0.0
+    #: words spanned by the shortest stretch holding every question name and focus term found
+    window: int = 0
     #: cosine of the question and sentence embeddings, when computed
     dense: float | None = None
+
+
+def window(text: str, question: QuestionProfile, analyzer) -> int:
+    """The shortest run of words containing each of the question's names and focus terms that the
+    text contains (words far apart in a long sentence are seldom about each other)."""
+    words = _WORDS.findall(text)
+    if not words:
+        return 0
+    positions: list[list[int]] = []
+    keys = [name_key(w) for w in words]
+    for name in question.names:
+        parts = [name_key(p) for p in _WORDS.findall(name) if fold(p) not in _NOT_NAMES and len(p) > 1]
+        if parts:
+            hits = [i for i, k in enumerate(keys) if _similar(parts[-1], k)]
+            if hits:
+                positions.append(hits)
+    stems = [set(analyzer.terms(w)) for w in words]
+    for term in dict.fromkeys(question.focus):
+        hits = [i for i, st in enumerate(stems) if st and term_in(term, st)]
+        if hits:
+            positions.append(hits)
+    if len(positions) < 2:
+        return 1
+    # minimal window over several sorted position lists
+    events = sorted((pos, item) for item, hits in enumerate(positions) for pos in hits)
+    need, count, best, left = len(positions), {}, len(words), 0
+    for right, (pos, item) in enumerate(events):
+        count[item] = count.get(item, 0) + 1
+        while len(count) == need:
+            best = min(best, pos - events[left][0] + 1)
+            li = events[left][1]
+            count[li] -= 1
+            if not count[li]:
+                del count[li]
+            left += 1
+    return best
 
 
 def term_in(term: str, terms: set[str]) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bot.answer.evidence import Evidence, answers_kind, coverage, focus, names_share, word_keys
+from bot.answer.evidence import Evidence, answers_kind, coverage, focus, names_share, window, word_keys
 from bot.answer.frames import frame
 from bot.answer.question import QuestionProfile, detect_language
 from bot.answer.types import Citation
@@ -24,6 +24,8 @@ MIN_COVERAGE = 0.5
 MIN_DENSE_CROSS_LINGUAL = 0.815
 #: a sentence this close in meaning may paraphrase the question's focus (dirigera / directeur)
 MIN_DENSE_PARAPHRASE = 0.86
+#: the question's names and focus words found within this many words of each other (at least)
+MAX_WINDOW = 15
 
 
 @dataclass
@@ -108,6 +110,14 @@ class ExtractiveAnswerer:
                                          cross_lingual=cross))
         return out
 
+    def _window(self, c: Candidate, q: QuestionProfile) -> int:
+        """Proximity of the question's words in the candidate; for two sentences, the better one
+        (the other may only carry a pronoun's referent)."""
+        if c.sentences == 1:
+            return window(c.text, q, self.analyzer)
+        spans = split_sentences(c.article.text, c.start, c.end)
+        return min(window(c.article.text[a:b], q, self.analyzer) for a, b in spans)
+
     def _prior(self, c: Candidate, n_passages: int) -> float:
         return 1.0 - c.passage_rank / max(1, n_passages)
 
@@ -143,6 +153,9 @@ class ExtractiveAnswerer:
             return False
         if not e.kind_ok:
             return False
+        # the words of the question close together (a long sentence matches anything far apart)
+        if e.window > max(MAX_WINDOW, 4 * (len(q.names) + len(set(q.focus)))):
+            return False
         if c.cross_lingual:
             return dense >= MIN_DENSE_CROSS_LINGUAL
         if paraphrase:
@@ -169,7 +182,7 @@ class ExtractiveAnswerer:
         shortlist = [c for c in cands if c.sentences == 1][:DENSE_SHORTLIST]
         shortlist += [c for c in cands if c.sentences == 2][: DENSE_SHORTLIST // 2]
         for c in shortlist:
-            c.evidence = replace(c.evidence, kind_ok=answers_kind(c.text, q))
+            c.evidence = replace(c.evidence, kind_ok=answers_kind(c.text, q), window=self._window(c, q))
         self._add_dense(q, shortlist, retrieval.query_vector)
         for c in shortlist:
             c.score = self._score(c, q, n_passages)
@@ -188,8 +201,17 @@ class ExtractiveAnswerer:
         best = supported[0]
         chosen = [best]
         for c in supported[1:]:
-            if len(chosen) >= self.max_quotes or c.score < 0.88 * best.score:
+            if len(chosen) >= self.max_quotes:
                 break
+            # another article saying the same thing with other figures (an update, a correction):
+            # both are shown, with their dates
+            if any(_overlaps(c, o) for o in chosen):
+                continue
+            if any(_disagrees(c, o) for o in chosen) and not any(o.article.id == c.article.id for o in chosen):
+                chosen.append(c)
+                continue
+            if c.score < 0.88 * best.score:
+                continue
             if any(_overlaps(c, o) or _redundant(c, o) for o in chosen):
                 continue
             # another article corroborates or dates the answer; a second quote of the same article
@@ -218,16 +240,41 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.article.id == b.article.id and a.start < b.end and b.start < a.end
 
 
+_FIGURE = re.compile(r"\d+(?:[.,\s]\d+)*|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|"
+                     r"quinze|vingt|trente|cent|mille|million|milliards?)\b", re.IGNORECASE)
+
+
+def _disagrees(a: Candidate, b: Candidate) -> bool:
+    """Two articles, mostly the same words, different figures: "six fois" here, "huit fois" there."""
+    if a.article.id == b.article.id or not _redundant(a, b):
+        return False
+    figures_a = sorted(m.group(0).lower() for m in _FIGURE.finditer(a.text))
+    figures_b = sorted(m.group(0).lower() for m in _FIGURE.finditer(b.text))
+    return figures_a != figures_b
+
+
 def _redundant(a: Candidate, b: Candidate) -> bool:
     wa = set(re.findall(r"\w+", a.text.lower()))
     wb = set(re.findall(r"\w+", b.text.lower()))
     return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.7
 
 
-def to_citation(n: int, c: Candidate) -> Citation:
+def also_in(source: Source, lang: str) -> tuple[str, ...]:
+    """"Outlet (date)" of each wire copy of a source: one story, every outlet that ran it."""
+    from index.dates import format_date
+
+    out = []
+    for copy in source.copies:
+        label = copy.outlet or copy.title
+        out.append(f"{label} ({format_date(copy.date, lang)})" if copy.date else label)
+    return tuple(dict.fromkeys(out))
+
+
+def to_citation(n: int, c: Candidate, lang: str = "fr") -> Citation:
     a = c.article
     return Citation(n=n, article_id=a.id, title=a.title, outlet=a.outlet, date=a.date,
-                    date_source=a.date_source, url=a.url, quote=c.text, start=c.start, end=c.end)
+                    date_source=a.date_source, url=a.url, quote=c.text, start=c.start, end=c.end,
+                    also_in=also_in(c.source, lang))
 
 
 def compose(lang: str, citations: list[Citation]) -> tuple[str, list[str]]:
@@ -236,7 +283,7 @@ def compose(lang: str, citations: list[Citation]) -> tuple[str, list[str]]:
     for c in citations:
         date = c.date_label(lang)
         if c.outlet:
-            attribution = frame(lang, "attribution_outlet", outlet=c.outlet, date=date)
+            attribution = frame(lang, "attribution_outlet", title=c.title, outlet=c.outlet, date=date)
         else:
             attribution = frame(lang, "attribution_title", title=c.title, date=date)
         quote = re.sub(r"\s*\n\s*", " ", c.quote)  # two lines quoted together read as one passage

@@ -162,8 +162,8 @@ def _looks_like_refusal(text: str) -> bool:
                                 "aucun passage"))
 
 
-def citations_from(checked: Checked, passages: list[NumberedPassage], retrieval: RetrievalResult
-                   ) -> tuple[str, list[Citation]]:
+def citations_from(checked: Checked, passages: list[NumberedPassage], retrieval: RetrievalResult,
+                   lang: str = "fr") -> tuple[str, list[Citation]]:
     """Renumber the cited passages 1..m in order of appearance; each citation quotes verbatim the
     model's quote, or else the passage sentence closest to the answer sentence."""
     by_n = {p.n: p for p in passages}
@@ -178,9 +178,12 @@ def citations_from(checked: Checked, passages: list[NumberedPassage], retrieval:
             p = by_n[n]
             article = retrieval.sources[p.source_index].article
             start, end = _quote_span(article.text, p, sentence, quotes)
+            from bot.answer.extractive import also_in
+
             citations.append(Citation(
                 n=renumber[n], article_id=article.id, title=article.title, outlet=article.outlet, date=article.date,
                 date_source=article.date_source, url=article.url, quote=article.text[start:end], start=start, end=end,
+                also_in=also_in(retrieval.sources[p.source_index], lang),
             ))
         out_sentences.append(_MARKER.sub(
             lambda m: "".join(f"[{renumber[int(x)]}]" for x in re.split(r"\s*[,;]\s*", m.group(1))), sentence))

@@ -48,6 +48,8 @@ _NOT_NAMES = {
     "i", "je", "il", "elle", "ils", "elles", "he", "she", "they", "it", "de", "du", "d", "lors", "après",
     "avant", "depuis", "pour", "par", "sur", "dans", "with", "for", "from", "by", "of", "to", "tell", "dis",
     "donne", "give", "name", "list", "cite", "explique", "explain", "can", "could", "peux", "pouvez",
+    "liste", "résume", "resume", "décris", "decris", "raconte", "montre", "trouve", "cherche", "summarize",
+    "describe", "show", "find", "tell", "please", "svp", "stp", "y", "a-t-il", "est-ce", "quelqu'un", "quoi",
 }
 NUMBER_WORDS = {
     "un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
@@ -106,13 +108,18 @@ _CALENDAR = {
 
 def _names(text: str) -> list[str]:
     """Capitalised words (and runs of them): names of people, places, organisations. The first
-    word of the question is capitalised anyway and counts only if it is all capitals (PIB, ONU)."""
+    word is capitalised anyway: it counts unless it is a function word ("Qui", "Le", "Selon")."""
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+    common = _NOT_NAMES | {fold(w) for w in STOPWORDS_FRENCH} | set(STOPWORDS_EN)
     names: list[str] = []
     pattern = r"[A-ZÀ-ÝŒ][\w’'\-]*(?:\s+(?:de |d'|al-|el-|bin |ben )?[A-ZÀ-ÝŒ][\w’'\-]*)*"
     start = re.match(r"\s*[«\"'¿¡]*\s*", text).end()
     for m in re.finditer(pattern, text):
         parts = re.split(r"\s+", m.group(0))
-        if m.start() == start and not parts[0].isupper():
+        first = re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", fold(parts[0]))
+        if m.start() == start and not parts[0].isupper() and (fold(parts[0]) in common or first != fold(parts[0])
+                                                               or first.split("-")[0] in common):
             parts = parts[1:]
         parts = [re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", p, flags=re.IGNORECASE) for p in parts]
         parts = [p.strip("'’-") for p in parts]

@@ -36,9 +36,10 @@ class Citation:
     def source_line(self, lang: str = "fr") -> str:
         """``[2] Title — outlet, 12 janvier 2026``"""
         outlet = self.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
+        line = f"[{self.n}] {self.title} — {outlet}, {self.date_label(lang)}"
         if self.also_in:
-            outlet += " (" + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in) + ")"
-        return f"[{self.n}] {self.title} — {outlet}, {self.date_label(lang)}"
+            line += " · " + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in)
+        return line
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,27 @@ def chat(
             history.append(Turn(line, answer.text, answer.resolved_question,
                                 tuple(c.article_id for c in answer.citations)))
             last = answer
+
+
+def timeline(
+    topic: Annotated[str, typer.Argument(help="What the timeline is about, e.g. \"Russie Iran\".")],
+    k: Annotated[int, typer.Option("-k", help="At most this many articles.")] = 12,
+    date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+    env_file: EnvFileOption = Path(".env"),
+) -> None:
+    """The articles on a topic in date order, each with a quoted one-sentence gist."""
+    from bot.answer.timeline import build_timeline
+
+    with app_for(store, env_file) as app:
+        result = build_timeline(app.answerer, topic, k=k, filters=_filters(date_from, date_to, as_of, outlet))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    out.print(result.text, markup=False)
+    if result.entries:
+        out.print("")
+        out.print("Sources:")
+        for c in result.entries:
+            out.print(c.source_line(result.language) + (f" <{c.url}>" if c.url else ""), markup=False)

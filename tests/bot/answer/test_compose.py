@@ -13,12 +13,12 @@ def cite(n, article, date, outlet="Brussels Morning", source="dateline"):
 
 def test_french_frame_and_dates():
     text, notes = compose("fr", [cite(1, "a", "2026-01-12")])
-    assert text == "Selon Brussels Morning (12 janvier 2026) [1] : « Citation 1. »" and notes == []
+    assert text == "Selon *Titre a* (Brussels Morning, 12 janvier 2026) [1] : « Citation 1. »" and notes == []
 
 
 def test_english_frame_keeps_the_quote_verbatim():
     text, _ = compose("en", [cite(1, "a", "2024-08-05", outlet=None, source="embedded-post")])
-    assert text == "According to the article “Titre a” (around 5 August 2024) [1]: “Citation 1.”"
+    assert text == "According to *Titre a* (around 5 August 2024) [1]: “Citation 1.”"
 
 
 def test_the_newer_source_is_named():
