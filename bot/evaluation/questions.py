@@ -9,7 +9,7 @@ skipped half its questions would look complete and be wrong). The format is desc
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import KiosqueError
@@ -25,12 +25,20 @@ FIELDS = {
     "reference_answer": "a string (optional)",
     "category": "a string (optional)",
 }
-#: provenance fields that 👎 feedback records carry (documented in evals/README.md); never scored
+#: provenance fields that 👎 feedback records carry (bot/discordbot/feedback.py; documented in
+#: evals/README.md); kept with the question, never scored
 PROVENANCE = {
     "source": "where the question came from, e.g. \"discord-feedback\" (optional)",
     "answer_given": "the answer the bot gave when the question was recorded (optional)",
     "created_at": "when it was recorded, ISO 8601 (optional)",
+    "refused": "whether that answer was a refusal (optional)",
+    "citations": "what that answer cited, a list of objects (optional)",
+    "resolved_question": "the standalone form of a follow-up question (optional)",
+    "history": "the earlier questions of the conversation, a list of strings (optional)",
+    "discord": "where the answer was given: guild, channel and message ids, an object (optional)",
 }
+#: provenance fields kept as attributes of `Question`; the others go to `Question.provenance`
+_STRING_PROVENANCE = ("source", "answer_given", "created_at", "resolved_question")
 LANGS = ("fr", "en")
 #: problems listed in an error message; the rest are counted
 MAX_LISTED = 50
@@ -63,6 +71,8 @@ class Question:
     source: str | None = None
     answer_given: str | None = None
     created_at: str | None = None
+    #: the other provenance fields of a feedback record, as read (refused, citations, history...)
+    provenance: dict = field(default_factory=dict)
     #: the line of the file it was read from (1-based)
     line: int = 0
 
@@ -82,6 +92,7 @@ class Question:
         for key in ("reference_answer", "category", "source", "answer_given", "created_at"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        out.update(self.provenance)
         return out
 
 
@@ -156,17 +167,31 @@ def parse_question(obj, line: int) -> tuple[Question | None, list[str]]:
             reasons.append('an unanswerable question ("answerable": false) has no "relevant_articles"')
         if raw_facts:
             reasons.append('an unanswerable question ("answerable": false) has no "expected_facts"')
-    for key in ("reference_answer", "category", *PROVENANCE):
+    for key in ("reference_answer", "category", *_STRING_PROVENANCE):
         value = obj.get(key)
         if value is not None and not isinstance(value, str):
             reasons.append(f'"{key}" must be a string, not {_kind(value)}')
+    if obj.get("refused") is not None and not isinstance(obj["refused"], bool):
+        reasons.append(f'"refused" must be true or false, not {_kind(obj["refused"])}')
+    if obj.get("citations") is not None and (
+        not isinstance(obj["citations"], list) or not all(isinstance(c, dict) for c in obj["citations"])
+    ):
+        reasons.append('"citations" must be a list of objects')
+    if obj.get("history") is not None:
+        _, why = _string_list(obj["history"], '"history"')
+        if why:
+            reasons.append(why)
+    if obj.get("discord") is not None and not isinstance(obj["discord"], dict):
+        reasons.append(f'"discord" must be an object, not {_kind(obj["discord"])}')
     if reasons:
         return None, reasons
     return Question(
         id=qid.strip(), question=text.strip(), lang=lang, answerable=answerable,
         relevant_articles=tuple(dict.fromkeys(relevant or [])), expected_facts=tuple(facts),
         reference_answer=obj.get("reference_answer"), category=obj.get("category"), source=obj.get("source"),
-        answer_given=obj.get("answer_given"), created_at=obj.get("created_at"), line=line,
+        answer_given=obj.get("answer_given"), created_at=obj.get("created_at"),
+        provenance={k: obj[k] for k in PROVENANCE if k in obj and k not in ("source", "answer_given", "created_at")},
+        line=line,
     ), []
 
 

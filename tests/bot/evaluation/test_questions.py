@@ -112,3 +112,34 @@ def test_relevant_articles_must_exist_in_the_store(tmp_path):
     with pytest.raises(QuestionSetError) as info:
         check_articles(qs, {"a"}, "q.jsonl")
     assert info.value.problems == [(2, "question 'q2': relevant article 'ghost' is not in the store")]
+
+
+def test_a_feedback_record_from_the_discord_bot_loads_as_a_question(tmp_path):
+    """The 👎 records bot/discordbot/feedback.py writes are read as they are, provenance kept."""
+    from bot.answer.types import Answer, Citation, Turn
+    from bot.discordbot.feedback import append_jsonl, feedback_record
+    from bot.discordbot.memory import AnswerRecord
+
+    cits = [Citation(1, "004_49cb5cfbe3980482", "T", "Brussels Morning", "2026-01-12", "dateline", None, "q", 0, 1)]
+    given = Answer(question="Et quand ?", text="« q » [1]", citations=cits, refused=False, language="fr",
+                   mode="extractive", resolved_question="Qui a appelé Ahmadian ? Et quand ?")
+    path = tmp_path / "feedback.jsonl"
+    append_jsonl(path, feedback_record(AnswerRecord(key=7, question="Et quand ?", answer=given,
+                                                    history=[Turn("Qui a appelé Ahmadian ?", "…")], channel_id=1)))
+    [q] = load_questions(path)
+    assert (q.id, q.question, q.answerable, q.relevant_articles) == ("discord-7", "Et quand ?", True,
+                                                                     ("004_49cb5cfbe3980482",))
+    assert q.source == "discord-feedback" and q.answer_given == "« q » [1]" and q.category == "feedback"
+    assert q.provenance["refused"] is False and q.provenance["history"] == ["Qui a appelé Ahmadian ?"]
+    assert q.provenance["citations"][0]["outlet"] == "Brussels Morning"
+    assert q.to_dict() == json.loads(path.read_text())  # nothing lost when written back into a set
+
+
+def test_provenance_fields_are_type_checked(tmp_path):
+    problems = problems_of(tmp_path, [
+        {"id": "f1", "question": "Q", "refused": "no", "citations": [1], "history": "Qui ?", "discord": [],
+         "resolved_question": 3},
+    ])
+    assert problems[1] == ['"resolved_question" must be a string, not a number',
+                           '"refused" must be true or false, not a string', '"citations" must be a list of objects',
+                           '"history" must be a list, not a string', '"discord" must be an object, not a list']
