@@ -15,21 +15,21 @@ from tests.helpers.fake_llm import FakeLLM
 SEED_QUESTIONS = ROOT / "evals" / "seeds.jsonl"
 #: keep in step with the table in evals/README.md: a measured run, less a margin
 FAIL_UNDER = {
-    "pass_rate": 0.60,               # measured 0.674
+    "pass_rate": 0.60,               # measured 0.652
     "hit_at_1": 0.85,                # 0.905
     "hit_at_5": 0.95,                # 1.000
     "mrr_at_10": 0.90,               # 0.943
-    "cited_article_accuracy": 0.70,  # 0.757
-    "fact_recall": 0.60,             # 0.676
+    "cited_article_accuracy": 0.68,  # 0.730
+    "fact_recall": 0.60,             # 0.649
     "citation_validity": 1.0,        # 1.000: an extractive quote is never invented
-    "citation_precision": 0.90,      # 0.951
+    "citation_precision": 0.90,      # 0.966
     "refusal_accuracy": 0.65,        # 0.733
     "language_accuracy": 0.95,       # 1.000
 }
 FAIL_OVER = {
-    "false_refusal_rate": 0.30,      # 0.230
-    "latency_p50_ms": 5000,          # 537-999 ms in bf16, 1,701 ms in fp32
-    "latency_p95_ms": 15000,         # 1,471-1,782 ms in bf16, 5,797 ms in fp32
+    "false_refusal_rate": 0.30,      # 0.257
+    "latency_p50_ms": 1000,          # 101-102 ms in bf16, 144 ms in fp32
+    "latency_p95_ms": 5000,          # 155-465 ms in bf16, 1,080 ms in fp32
 }
 
 
