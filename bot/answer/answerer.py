@@ -49,7 +49,8 @@ class Answerer:
                                              max_quotes=max_quotes)
         self.support_check = SupportCheck(store.analyzer, retriever.embedder)
 
-    def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None) -> Answer:
+    def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
+               *, explain: bool = False) -> Answer:
         t0 = time.perf_counter()
         question = _clean(question)
         lang = detect_language(question)
@@ -90,6 +91,8 @@ class Answerer:
                 mode="extractive", resolved_question=resolved.question, fallback_reason=fallback_reason,
                 related=related if refused else [], retrieved=retrieved, notes=notes,
             )
+            if explain:
+                answer.evidence = [_explained(c, ok, q) for c, ok in extraction.weighed]
         answer.retrieved = retrieved
         answer.timings_ms = {**timings, "total_ms": (time.perf_counter() - t0) * 1e3}
         return answer
@@ -127,6 +130,17 @@ class Answerer:
     def _message(self, question: str, lang: str, text: str, t0: float) -> Answer:
         return Answer(question=question, text=text, citations=[], refused=True, language=lang, mode=self.mode,
                       resolved_question=question, timings_ms={"total_ms": (time.perf_counter() - t0) * 1e3})
+
+
+def _explained(c, supported: bool, q) -> dict:
+    e = c.evidence
+    return {
+        "article_id": c.article.id, "start": c.start, "end": c.end, "sentences": c.sentences, "score": round(c.score, 3),
+        "supported": supported, "coverage": round(e.coverage, 2), "focus_missing": f"{e.focus_missing}/{e.focus_total}",
+        "names_here": round(e.names_here, 2), "names_in_article": round(e.names_in_article, 2), "kind": q.kind,
+        "kind_ok": e.kind_ok, "window": e.window, "dense": None if e.dense is None else round(e.dense, 3),
+        "cross_lingual": c.cross_lingual, "text": c.text,
+    }
 
 
 def _clean(question: str) -> str:

@@ -125,11 +125,14 @@ def person_names(sentence: str, question: QuestionProfile) -> list[str]:
             offset += len(words[0]) + 1
             words = words[1:]
         words = [w for w in words if fold(w) not in _CALENDAR]
-        if not words or not any(w in new for w in words):
+        # a new person: the surname is new ("Ali Khamenei" is not new when the question says Khamenei)
+        if not words or words[-1] not in new:
             continue
         before = sentence[max(0, offset - 40) : offset]
         after = sentence[m.end() : m.end() + 100]
-        if _ORGANISATION_BEFORE.search(before):
+        # "la République islamique", "le Hamas", "l'Iran": an article before a name is not a person's
+        if _ORGANISATION_BEFORE.search(before) or re.search(r"(?:\b(?:la|le|les|du|des|au|aux)\s+|\bl['’])$",
+                                                            before, re.IGNORECASE):
             continue
         if len(words) >= 2 or _TITLES.search(before) or _SPEECH_AFTER.search(after):
             found.append(" ".join(words))
@@ -145,7 +148,7 @@ _GENERIC_COUNT = re.compile(
 
 
 def has_number(sentence: str, question: QuestionProfile) -> bool:
-    sentence = _GENERIC_COUNT.sub(" ", sentence)
+    sentence = _GENERIC_COUNT.sub(" ", re.sub(r"\S*(?:https?://|www\.|\.com/|\.twitter)\S*", " ", sentence))
     digits = [n.strip(" .,") for n in re.findall(r"\d[\d\s.,]*", sentence)]
     digits = [n for n in digits if n and n not in question.numbers]
     if digits:
@@ -163,8 +166,8 @@ def has_time(sentence: str) -> bool:
 def answers_kind(sentence: str, question: QuestionProfile) -> bool:
     """Does the sentence contain the kind of thing the question asks for?"""
     kind = question.kind
-    if kind == "who":
-        return bool(person_names(sentence, question))
+    if kind == "who":  # a person, or an organisation ("le Hamas"): any name the question does not give
+        return bool(new_names(sentence, question))
     if kind == "when":
         return has_time(sentence)
     if kind == "number":
@@ -192,6 +195,12 @@ class Evidence:
     focus_missing_weight: float = 0.0
     #: words spanned by the shortest stretch holding every question name and focus term found
     window: int = 0
+    #: the attribute the question asks for by name ("quel prix") is in the sentence (True if none)
+    asked_here: bool = True
+    #: share of the question's verbs found (they rank, they do not decide)
+    verbs_here: float = 0.0
+    #: for "who": the sentence names a person (ranks above an organisation or a place)
+    person: bool = False
     #: cosine of the question and sentence embeddings, when computed
     dense: float | None = None
 
@@ -233,25 +242,36 @@ def window(text: str, question: QuestionProfile, analyzer) -> int:
 
 
 def term_in(term: str, terms: set[str]) -> bool:
-    """Exact, or one stem a prefix of the other (assassin / assassinat, nucleair / nucleaire)."""
+    """Exact, or one stem a prefix of the other: assassin / assassinat, or a short stem within
+    three letters of the longer one (offr / offrir), never part / partenariat."""
     if term in terms:
         return True
-    if len(term) < 5:
+    if len(term) < 4:
         return False
-    return any(len(t) >= 5 and (t.startswith(term) or term.startswith(t)) for t in terms)
+    for t in terms:
+        short, long_ = (term, t) if len(term) <= len(t) else (t, term)
+        if len(short) >= 4 and long_.startswith(short) and (len(short) >= 5 or len(long_) - len(short) <= 3):
+            return True
+    return False
 
 
-def coverage(question_terms: list[str], sentence_terms: set[str], idf) -> float:
-    if not question_terms:
+def coverage(question_terms: list[str], sentence_terms: set[str], idf, verbs: frozenset[str] = frozenset()
+             ) -> float:
+    """Share of the question's idf weight found in the sentence; verbs aside when there is more."""
+    content = [t for t in question_terms if t not in verbs] or list(question_terms)
+    if not content:
         return 0.0
-    weights = {t: idf(t) for t in set(question_terms)}
+    weights = {t: idf(t) for t in set(content)}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if term_in(t, sentence_terms)) / total if total else 0.0
 
 
-def focus(focus_terms: list[str], sentence_terms: set[str], idf) -> tuple[int, int, float]:
-    """(focus terms, missing ones, missing share of the focus idf weight)."""
-    unique = list(dict.fromkeys(focus_terms))
+def focus(focus_terms: list[str], sentence_terms: set[str], idf, verbs: frozenset[str] = frozenset()
+          ) -> tuple[int, int, float]:
+    """(focus terms that are not verbs, missing ones, missing share of their idf weight). Verbs
+    do not count: news says "nommé" where a question says "choisi"; meaning is checked by other
+    means (the dense similarity, the kind of answer)."""
+    unique = [t for t in dict.fromkeys(focus_terms) if t not in verbs]
     if not unique:
         return 0, 0, 0.0
     weights = {t: idf(t) for t in unique}

@@ -28,10 +28,14 @@ _EN_MARKERS = {
 #: (pattern on the folded question start, kind); first match wins
 _KIND_PATTERNS = [
     (r"^(en |a |a partir de |depuis )?(quelle|quel) (annee|date|jour|mois|epoque)\b", "when"),
+    (r"^(quelle|quel) (est|etait) (la|l') ?(date|annee|epoque)\b", "when"),
     (r"^(depuis )?quand\b|^a quel moment\b", "when"),
     (r"^(when|what (year|date|day|month)|since when|in what year|in which year|on what date)\b", "when"),
-    (r"^combien\b|^quel (est le )?nombre\b|^quelle (est la )?(quantite|somme|duree|part|proportion)\b", "number"),
-    (r"^how (many|much|long|old)\b|^what (is the )?(number|amount|share|duration)\b", "number"),
+    (r"^combien\b|^(a |pour |de )?(quel|quelle) (est |etait )?(le |la |l')?(nombre|quantite|somme|duree|part|"
+     r"proportion|prix|cout|montant|taux|age|population|budget|pourcentage|superficie|taille|salaire|chiffre)\b",
+     "number"),
+    (r"^how (many|much|long|old)\b|^(at |for )?what (is |was )?(the )?(number|amount|share|duration|price|cost|"
+     r"rate|age|population|budget|percentage|size)\b", "number"),
     (r"^(ou|d'ou|par ou)\b|^dans quel(le)? (pays|ville|lieu|region)\b", "where"),
     (r"^(where|in which (country|city|place))\b", "where"),
     (r"^(qui|a qui|avec qui|par qui|de qui|pour qui|qui d'autre)\b", "who"),
@@ -76,6 +80,11 @@ class QuestionProfile:
     words: frozenset[str] = field(default_factory=frozenset)
     #: content terms that are not part of a name: what the question asks about
     focus: tuple[str, ...] = ()
+    #: the focus terms that are verbs: articles say the same thing with other verbs (choisi pour
+    #: diriger / nommé directeur), so their absence weighs less
+    verbs: tuple[str, ...] = ()
+    #: what the question asks for by name: "À quel *prix*…", "Quel *président*…", "Combien de *missiles*…"
+    asked: str | None = None
 
 
 def detect_language(text: str) -> str:
@@ -138,6 +147,13 @@ def question_stopterms() -> frozenset[str]:
     words = set(_NOT_NAMES) | set(STOPWORDS_EN) | {
         "else", "autre", "autres", "nombre", "fois", "annee", "date", "many", "much", "article", "articles",
         "dit", "disent", "say", "says", "said", "tell", "told", "quoi", "what", "nom", "noms", "name", "names",
+        # auxiliaries and modals carry no content
+        "être", "etre", "été", "ete", "avoir", "eu", "fait", "faire", "pouvoir", "pourrait", "pourraient", "peut",
+        "peuvent", "devoir", "doit", "doivent", "devrait", "vouloir", "veut", "aller", "va", "vont", "would",
+        "could", "should", "will", "can", "may", "might", "must", "did", "does", "done",
+        # words that only frame the kind of answer wanted ("quel type de…", "quel jour de la semaine")
+        "type", "types", "genre", "sorte", "nature", "kind", "sort", "jour", "semaine", "mois", "heure",
+        "moment", "époque", "epoque", "day", "week", "month", "year", "time", "quelle", "which", "comme", "as",
     }
     out = {fold(w) for w in words}
     for w in words:
@@ -151,6 +167,47 @@ def _analyzer(language: str) -> Analyzer:
     return Analyzer(language)
 
 
+#: a verb follows an auxiliary, an inverted subject or a preposition of purpose...
+_AFTER_VERB_CONTEXT = re.compile(
+    r"(?:\b(?:a|ont|avait|avaient|aurait|est|sont|était|été|être|s'être|avoir|pour|de|d'|à|afin de|qui|que|"
+    r"qu'|quand|où|comment|pourquoi|has|have|had|was|were|did|does|do|will|would|to|be|been|who|what|when|"
+    r"where|why|how)|-t-(?:il|elle|on)|-(?:il|elle|ils|elles|on))\s+$",
+    re.IGNORECASE,
+)
+#: ...and has a verb's ending (participles, infinitives, conditionals, English -ed/-ing)
+_VERB_ENDING = re.compile(r"(?:é|ée|és|ées|i|is|it|u|us|er|ir|re|ed|ing|ait|aient|rait|raient|ra|ront|rons)$",
+                          re.IGNORECASE)
+_INVERTED = re.compile(r"^[\w’']+-(?:t-)?(?:il|elle|ils|elles|on)$", re.IGNORECASE)
+
+
+def _verbs(text: str, analyzer) -> set[str]:
+    """Analysed terms of the question's verbs, found by context and ending (no tagger needed)."""
+    out: set[str] = set()
+    for m in re.finditer(r"[\w’'-]+", text):
+        word = m.group(0)
+        before = text[max(0, m.start() - 20) : m.start()]
+        if _INVERTED.match(word):  # "entraînerait-il", "pourrait-elle"
+            out.update(analyzer.terms(word.split("-")[0]))
+        elif _AFTER_VERB_CONTEXT.search(before) and _VERB_ENDING.search(word) and not word[0].isupper():
+            out.update(analyzer.terms(word))
+    return out
+
+
+_ASKED = re.compile(
+    r"\b(?:quel|quelle|quels|quelles|combien\s+d[e']|what|which|how\s+many|how\s+much)\s+"
+    r"(?:(?:type|sorte|genre|kind|sort|nature)\s+(?:de|d'|of)\s*)?([\w’'-]+)",
+    re.IGNORECASE,
+)
+
+
+def _asked(text: str, analyzer, stop: frozenset[str]) -> str | None:
+    m = _ASKED.search(text)
+    if not m:
+        return None
+    terms = [t for t in analyzer.terms(m.group(1)) if t not in stop]
+    return terms[0] if terms else None
+
+
 def profile(question: str, keyword_language: str = "french") -> QuestionProfile:
     text = unicodedata.normalize("NFC", question.strip())
     language = detect_language(text)
@@ -161,9 +218,12 @@ def profile(question: str, keyword_language: str = "french") -> QuestionProfile:
         names = tuple(n for n in names if not re.search(r"(ian|ean|ese|ish|eli|ans|ic)$", n))
     terms = tuple(t for t in analyzer.terms(text) if t not in question_stopterms())
     name_terms = set(analyzer.terms(" ".join(_names(text))))
+    focus = tuple(t for t in terms if t not in name_terms)
+    verbs = _verbs(text, analyzer)
     return QuestionProfile(
         text=text, language=language, kind=question_kind(text), names=names,
         numbers=tuple(n.strip() for n in numbers), terms=terms,
         words=frozenset(fold(w) for w in _WORD.findall(text)),
-        focus=tuple(t for t in terms if t not in name_terms),
+        focus=focus, verbs=tuple(t for t in focus if t in verbs),
+        asked=(lambda a: a if a in focus else None)(_asked(text, analyzer, question_stopterms())),
     )

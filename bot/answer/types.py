@@ -75,6 +75,8 @@ class Answer:
     #: remarks about the sources, e.g. which of two disagreeing articles is newer
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: with ``explain``: the candidate sentences weighed, with their evidence (best first)
+    evidence: list[dict] = field(default_factory=list)
 
     def sources_lines(self) -> list[str]:
         return [c.source_line(self.language) for c in self.citations]

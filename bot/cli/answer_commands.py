@@ -40,6 +40,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="A question in French or English.")],
     date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
     quotes: Annotated[bool, typer.Option("--quotes", help="Show the verbatim passage under each source.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Show the sentences weighed and the evidence that decided (extractive mode).")] = False,
     mode: ModeOption = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
@@ -47,11 +49,25 @@ def ask(
 ) -> None:
     """Answer one question from the articles, with numbered, dated, verbatim sources."""
     with app_for(store, env_file, answer__mode=mode) as app:
-        answer = app.answerer.answer(question, filters=_filters(date_from, date_to, as_of, outlet))
+        answer = app.answerer.answer(question, filters=_filters(date_from, date_to, as_of, outlet), explain=explain)
     if as_json:
         print_json(answer.to_dict())
-    else:
-        out.print(render_text(answer, quotes=quotes), markup=False)
+        return
+    out.print(render_text(answer, quotes=quotes), markup=False)
+    if explain:
+        _print_evidence(answer)
+
+
+def _print_evidence(answer) -> None:
+    """One line per sentence weighed: decision, score, and each piece of evidence."""
+    out.print("\nSentences weighed, best first (ok = passes the evidence check):", markup=False)
+    for e in answer.evidence:
+        dense = "-" if e["dense"] is None else f"{e['dense']:.3f}" + (" x-lingual" if e["cross_lingual"] else "")
+        out.print(
+            f"{'ok ' if e['supported'] else 'no '} {e['score']:.2f}  cover {e['coverage']:.2f}  "
+            f"focus missing {e['focus_missing']}  names {e['names_here']:.1f}/{e['names_in_article']:.1f}  "
+            f"{e['kind']}:{'yes' if e['kind_ok'] else 'no'}  window {e['window']}  dense {dense}  "
+            f"[{e['article_id']}] {e['text'][:110]}", markup=False, soft_wrap=True)
 
 
 def chat(
