@@ -19,6 +19,7 @@ from bot.answer.generative import LLMUnavailable, SupportCheck, check, citations
 from bot.answer.question import detect_language, profile
 from bot.answer.types import Answer, Turn
 from index.retrieval import Filters, HybridRetriever
+from index.sentences import split_sentences
 
 log = logging.getLogger("kiosque.answer")
 
@@ -156,8 +157,6 @@ def _quoted_in(previous_answer: str, retrieval) -> set[tuple[str, int, int]]:
     for source in retrieval.sources:
         text = source.article.text
         for p in source.passages:
-            from index.sentences import split_sentences
-
             for a, b in split_sentences(text, p.start, p.end):
                 if text[a:b] in previous_answer:
                     out.add((source.article.id, a, b))

@@ -24,7 +24,7 @@ from bot.evaluation.evaluate import context_of, evaluate, write_run
 from bot.evaluation.gate import ThresholdError, parse_thresholds
 from bot.evaluation.judge import Judge, build_llm
 from bot.evaluation.metrics import METRICS, metric_value_label
-from bot.evaluation.questions import QuestionSetError, check_articles, load_questions
+from bot.evaluation.questions import check_articles, load_questions
 
 BAD_INPUT = 2
 

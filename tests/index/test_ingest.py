@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index.ingest import Ingester
 from index.store import FileLock, IngestBusy, StoreError
-from tests.conftest import SEEDS, make_store
+from tests.conftest import make_store
 
 
 def run(ingester, corpus, sync=True):

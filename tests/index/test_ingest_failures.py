@@ -3,8 +3,6 @@ problem, the rest ingested, nothing already indexed lost, no corrupt store."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +12,7 @@ import pytest
 from index import loading
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
-from tests.conftest import MODELS_DIR, ROOT, SEEDS, kiosque_env, make_store
+from tests.conftest import MODELS_DIR, ROOT, kiosque_env, make_store
 
 KIOSQUE = Path(sys.executable).parent / "kiosque"
 NEW_ARTICLES = {

@@ -10,7 +10,7 @@ import pytest
 from bot.answer.answerer import Answerer
 from bot.answer.generative import make_llm
 from index.retrieval import HybridRetriever
-from tests.helpers.fake_llm import FakeLLM, first_sentence, passages_of
+from tests.helpers.fake_llm import FakeLLM, passages_of
 
 QUESTION = "Qui a remis la lettre de Khamenei à Poutine ?"
 API_KEY = "sk-test-secret-0123456789"
