@@ -105,27 +105,30 @@ class ExtractiveAnswerer:
                         continue  # a question (a sub-heading) or the signature of an embedded post never answers
                     seen.add((start, end))
                     text = article.text[start:end]
-                    terms = set(self.analyzer.terms(text))
-                    keys = word_keys(text)
-                    asked_here = _asked_here(q, terms, text)
-                    # the kind of thing asked for, named by an instance ("quels dirigeants" / "Bashar
-                    # al-Assad"), is not a missing word
-                    satisfied = frozenset([q.asked]) if q.asked and asked_here else frozenset()
-                    f_total, f_missing, f_weight = focus(list(q.focus), terms, idf, frozenset(q.verbs) | satisfied)
-                    verbs_here = (sum(1 for v in set(q.verbs) if term_in(v, terms)) / len(set(q.verbs))
-                                  if q.verbs else 0.0)
-                    ev = Evidence(
-                        coverage=coverage(list(q.terms), terms, idf, frozenset(q.verbs)),
-                        focus_total=f_total, focus_missing=f_missing, focus_missing_weight=f_weight,
-                        names_here=names_share(q.names, keys),
-                        names_in_article=names_share(q.names, article_keys),
-                        kind_ok=True,  # checked for the shortlist only (it is the costly part)
-                        asked_here=asked_here, verbs_here=verbs_here,
-                    )
+                    ev = self._evidence(q, text, article_keys, idf)
                     cross = q.language != detect_language(text)
                     out.append(Candidate(source, start, end, text, passage_rank[(s_i, p_i)], ev, sentences=n,
                                          cross_lingual=cross))
         return out
+
+    def _evidence(self, q: QuestionProfile, text: str, article_keys: set[str], idf) -> Evidence:
+        """The cheap evidence of one candidate (the kind of answer and proximity come later, for the
+        shortlist only: they are the costly part)."""
+        terms = set(self.analyzer.terms(text))
+        asked_here = _asked_here(q, terms, text)
+        # the kind of thing asked for, named by an instance ("quels dirigeants" / "Bashar al-Assad"),
+        # is not a missing word
+        satisfied = frozenset([q.asked]) if q.asked and asked_here else frozenset()
+        verbs = frozenset(q.verbs)
+        f_total, f_missing, f_weight = focus(list(q.focus), terms, idf, verbs | satisfied)
+        verbs_here = sum(1 for v in verbs if term_in(v, terms)) / len(verbs) if verbs else 0.0
+        return Evidence(
+            coverage=coverage(list(q.terms), terms, idf, verbs),
+            names_here=names_share(q.names, word_keys(text)),
+            names_in_article=names_share(q.names, article_keys),
+            kind_ok=True, focus_total=f_total, focus_missing=f_missing, focus_missing_weight=f_weight,
+            asked_here=asked_here, verbs_here=verbs_here,
+        )
 
     def _window(self, c: Candidate, q: QuestionProfile) -> int:
         """Proximity of the question's words in the candidate; for two sentences, the better one
