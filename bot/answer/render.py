@@ -16,13 +16,13 @@ def render_text(answer: Answer, *, quotes: bool = False) -> str:
     if answer.citations:
         parts.append("")
         parts.append(f"{labels['sources']}:")
-        for c in answer.citations:
-            line = c.source_line(answer.language)
+        for numbers, c in answer.sources():
+            line = c.source_line(answer.language, numbers)
             if c.url:
                 line += f" <{c.url}>"
             parts.append(line)
             if quotes:
-                parts.append(f"    « {c.quote} »")
+                parts.extend(f"    [{q.n}] « {q.quote} »" for q in answer.citations if q.article_id == c.article_id)
     if answer.refused and answer.related:
         parts.append("")
         parts.append(f"{labels['related']}:")

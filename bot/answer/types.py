@@ -33,10 +33,11 @@ class Citation:
     def date_label(self, lang: str = "fr") -> str:
         return format_date(self.date, lang, approx=self.date_is_approximate)
 
-    def source_line(self, lang: str = "fr") -> str:
-        """``[2] Title — outlet, 12 janvier 2026``"""
+    def source_line(self, lang: str = "fr", numbers: list[int] | None = None) -> str:
+        """``[2] Title — outlet, 12 janvier 2026`` (``[1], [2] …`` for two quotes of one article)."""
         outlet = self.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
-        line = f"[{self.n}] {self.title} — {outlet}, {self.date_label(lang)}"
+        refs = ", ".join(f"[{n}]" for n in (numbers or [self.n]))
+        line = f"{refs} {self.title} — {outlet}, {self.date_label(lang)}"
         if self.also_in:
             line += " · " + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in)
         return line
@@ -78,8 +79,15 @@ class Answer:
     #: with ``explain``: the candidate sentences weighed, with their evidence (best first)
     evidence: list[dict] = field(default_factory=list)
 
+    def sources(self) -> list[tuple[list[int], Citation]]:
+        """One entry per cited article, with the numbers of all its quotes, in order of first citation."""
+        grouped: dict[str, tuple[list[int], Citation]] = {}
+        for c in self.citations:
+            grouped.setdefault(c.article_id, ([], c))[0].append(c.n)
+        return list(grouped.values())
+
     def sources_lines(self) -> list[str]:
-        return [c.source_line(self.language) for c in self.citations]
+        return [c.source_line(self.language, numbers) for numbers, c in self.sources()]
 
     def to_dict(self) -> dict:
         return asdict(self)

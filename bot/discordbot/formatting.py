@@ -198,10 +198,11 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 # -- answers --------------------------------------------------------------------------------------
-def source_line(c: Citation, lang: str, *, numbered: bool = True) -> str:
+def source_line(c: Citation, lang: str, *, numbered: bool = True, numbers: list[int] | None = None) -> str:
     """``[2] Title — outlet, 12 janvier 2026 <https://…>`` (title and outlet made inert)."""
-    rest = safe(c.source_line(lang)[len(f"[{c.n}] "):])
-    line = f"[{c.n}] {rest}" if numbered else f"• {rest}"
+    refs = ", ".join(f"[{n}]" for n in (numbers or [c.n]))
+    rest = safe(c.source_line(lang, numbers)[len(refs) + 1:])
+    line = f"{refs} {rest}" if numbered else f"• {rest}"
     url = safe_url(c.url)
     return f"{line} <{url}>" if url else line
 
@@ -247,7 +248,8 @@ def answer_text(answer: Answer) -> str:
     lang = answer.language
     parts = [answer_body(answer)]
     if answer.citations:
-        parts.append(f"**{say(lang, 'sources')}**\n" + "\n".join(source_line(c, lang) for c in answer.citations))
+        parts.append(f"**{say(lang, 'sources')}**\n"
+                     + "\n".join(source_line(c, lang, numbers=numbers) for numbers, c in answer.sources()))
     if answer.refused and answer.related:
         parts.append(f"**{say(lang, 'related')}**\n"
                      + "\n".join(source_line(c, lang, numbered=False) for c in answer.related))

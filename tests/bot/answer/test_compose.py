@@ -30,3 +30,12 @@ def test_the_newer_source_is_named():
                      "The date of [4] is not known."]
     # one article quoted twice, or the same date: nothing to say
     assert date_notes("fr", [cite(1, "a", "2024-08-05"), cite(2, "a", "2024-08-05")]) == []
+
+
+def test_two_quotes_of_one_article_are_one_source_line():
+    from bot.answer.types import Answer
+
+    a = Answer(question="q", text="t", citations=[cite(1, "a", "2026-01-12"), cite(2, "b", None), cite(3, "a", "2026-01-12")],
+               refused=False, language="fr", mode="extractive")
+    assert a.sources_lines() == ["[1], [3] Titre a — Brussels Morning, 12 janvier 2026",
+                                 "[2] Titre b — Brussels Morning, date inconnue"]

@@ -190,8 +190,8 @@ async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fa
         first_line = shown(p["content"]).splitlines()[0]
         assert not MARKER.match(first_line) or re.match(r"\[\d+\] .+ — .+", first_line), first_line
     lines = [shown(line) for p in parts for line in p["content"].splitlines()]
-    for c in record.answer.citations:  # every numbered source is one whole line
-        assert lines.count(c.source_line("fr")) == 1, c.source_line("fr")
+    for numbers, c in record.answer.sources():  # every numbered source is one whole line
+        assert lines.count(c.source_line("fr", numbers)) == 1, c.source_line("fr", numbers)
     for line in shown(record.answer.text).splitlines():  # a quote line that fits in a message is never cut
         assert discord_len(line) > limit or line in lines
     whole = render_answer(record.answer, MESSAGE_LIMIT * 100)[0]  # nothing lost or added but whitespace
