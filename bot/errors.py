@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.embedders.packed import UnsupportedModel
-from index.store import IngestBusy, StoreError
+from index.store import IngestBusy, IngestFailed, StoreError
 
 
 class KiosqueError(Exception):
@@ -11,4 +11,6 @@ class KiosqueError(Exception):
 
 
 #: every exception type whose message is meant for people
-USER_ERRORS: tuple[type[BaseException], ...] = (KiosqueError, StoreError, IngestBusy, UnsupportedModel)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    KiosqueError, StoreError, IngestBusy, IngestFailed, UnsupportedModel,
+)

@@ -121,6 +121,9 @@ class DiscordSettings(BaseModel):
     channels: CommaList = []
     #: channels where every plain message is a question (needs the message_content intent)
     plain_channels: CommaList = []
+    #: request the privileged Message Content intent even without plain channels, so that any message in
+    #: a thread the bot opened is a follow-up (without it, follow-ups there mention or reply to the bot)
+    message_content: bool = False
     #: role names or ids whose members may ask; empty = everyone
     allowed_roles: CommaList = []
     #: role names or ids, and user ids, allowed to /reindex

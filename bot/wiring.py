@@ -11,6 +11,8 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
+from bot.answer.answerer import Answerer
+from bot.answer.generative import make_llm
 from bot.settings import Settings
 from index.embedders import LazyEmbedder, choose_backend, make_embedder, model_name
 from index.embedders.hardware import choose_precision, cpu_bf16_support
@@ -60,6 +62,17 @@ class Kiosque:
             return build_embedder(self.settings)
 
         return LazyEmbedder(load, f"{model_name(e.model)}@{choose_precision(e.precision, e.device)}")
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        """The answer engine every front end shares (CLI, Discord, eval)."""
+        a, llm = self.settings.answer, None
+        if a.mode == "generative":
+            l = self.settings.llm
+            llm = make_llm(l.provider, l.base_url, l.model, l.api_key.get_secret_value() if l.api_key else None,
+                           l.timeout_s, l.temperature, l.max_tokens)
+        return Answerer(self.retriever, top_k=self.settings.retrieval.top_k, max_quotes=a.max_quotes, mode=a.mode,
+                        llm=llm, show_related=a.show_related_on_refusal, keyword_language=self.settings.retrieval.language)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

@@ -38,6 +38,8 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (chunk_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS signatures (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS copies (article_id TEXT PRIMARY KEY, canonical TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ingests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at REAL NOT NULL, finished_at REAL,
     generation INTEGER, report TEXT
@@ -104,6 +106,10 @@ class Catalog:
         """id -> (content_hash, text_hash) of every committed article."""
         return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT id, content_hash, text_hash FROM articles")}
 
+    def text_hashes(self) -> list[tuple[str, str, str | None]]:
+        """(id, text hash, outlet) of every committed article."""
+        return list(self.db.execute("SELECT id, text_hash, outlet FROM articles"))
+
     def get_article(self, article_id: str) -> Article | None:
         row = self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
         return _article(row) if row else None
@@ -133,6 +139,24 @@ class Catalog:
             "pending": self.db.execute("SELECT count(*) FROM pending").fetchone()[0],
             "garbage": self.db.execute("SELECT count(*) FROM garbage").fetchone()[0],
         }
+
+    # -- wire copies ----------------------------------------------------------------------------
+    def signatures(self) -> dict[str, np.ndarray]:
+        return {aid: np.frombuffer(blob, dtype=np.uint64) for aid, blob in self.db.execute(
+            "SELECT article_id, sig FROM signatures")}
+
+    def copy_groups(self) -> dict[str, str]:
+        """article id -> canonical id, for articles that have wire copies."""
+        return dict(self.db.execute("SELECT article_id, canonical FROM copies"))
+
+    def article_texts(self, ids: Iterable[str]) -> dict[str, str]:
+        ids = list(ids)
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            out.update(self.db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", part))
+        return out
 
     # -- chunks and terms ---------------------------------------------------------------------
     def chunk_rows(self) -> list[ChunkRow]:
@@ -234,6 +258,8 @@ class Catalog:
         keyword_dir: str | None,
         report: dict,
         extra_meta: dict[str, str] | None = None,
+        signatures: dict[str, np.ndarray] | None = None,
+        copies: dict[str, str] | None = None,
     ) -> None:
         """Make an ingest visible, all or nothing: article rows, their chunks, the generation and
         the keyword index pointer change in one SQLite transaction. Chunks that stop being
@@ -260,6 +286,12 @@ class Catalog:
                 [(cid, aid, pos, s, e, terms) for aid, rows in new_chunks.items() for cid, pos, s, e, terms in rows],
             )
             db.executemany("INSERT OR IGNORE INTO garbage VALUES (?)", [(c,) for c in garbage])
+            db.executemany("DELETE FROM signatures WHERE article_id = ?", [(a,) for a in delete_articles])
+            db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)",
+                           [(a, np.asarray(sig, dtype=np.uint64).tobytes()) for a, sig in (signatures or {}).items()])
+            if copies is not None:
+                db.execute("DELETE FROM copies")
+                db.executemany("INSERT INTO copies VALUES (?, ?)", list(copies.items()))
             db.executemany("DELETE FROM pending WHERE chunk_id = ?", [(c,) for c in keep])
             self.set_meta("generation", str(generation), db)
             if keyword_dir is not None:

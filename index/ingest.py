@@ -23,11 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from index.articles import Article, LoadProblem
+from index import copies
 from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
 from index.keyword import build_generation
 from index.loading import load_paths
-from index.store import IngestBusy, Store
+import sqlite3
+
+from index.store import IngestBusy, IngestFailed, Store, StoreError, storage_problem
 
 #: progress(stage, done, total): stages are "read", "embed", "index"
 Progress = Callable[[str, int, int], None]
@@ -47,6 +50,8 @@ class IngestReport:
     chunks_reused: int = 0
     chunks_removed: int = 0
     duplicates: list[dict] = field(default_factory=list)
+    #: articles that are wire copies of another indexed article (listed under one source)
+    wire_copies: int = 0
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     generation: int = 0
@@ -105,6 +110,16 @@ class Ingester:
             raise IngestBusy(f"another ingest is running on {store.dir} (pid {holder.get('pid', '?')}, since {since})")
         try:
             return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
+        except StoreError:
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
+                               f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
+        except Exception as exc:  # chromadb wraps disk errors in its own types
+            if "disk" in str(exc).lower() or "space" in str(exc).lower() or "readonly" in str(exc).lower():
+                raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
+                                   f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
+            raise
         finally:
             lock.release()
 
@@ -133,9 +148,12 @@ class Ingester:
             self._embed_and_add(to_embed, generation, report, progress)
 
         keyword_dir = None
+        signatures, groups = {}, None
         if report.changed:
             progress("index", 0, 1)
             keyword_dir = self._build_keyword(generation, touched, removed, new_chunks)
+            signatures, groups = self._find_copies(touched, removed)
+            report.wire_copies = len(groups) - len(set(groups.values()))
             progress("index", 1, 1)
         report.chunks_removed = sum(len(v) for v in catalog.chunk_ids_of(removed).values())
         report.generation = generation if report.changed else catalog.generation
@@ -143,7 +161,7 @@ class Ingester:
         catalog.commit(
             generation=report.generation, ingest_id=ingest_id, upsert=touched, new_chunks=new_chunks,
             delete_articles=removed, keyword_dir=keyword_dir, report=_summary(report),
-            extra_meta=self._embedder_meta(),
+            extra_meta=self._embedder_meta(), signatures=signatures, copies=groups,
         )
         self._collect_garbage(leftovers=True)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -163,7 +181,8 @@ class Ingester:
         had a problem this time (kept as they were, never removed by a sync)."""
         by_id: dict[str, Article] = {}
         by_text: dict[str, str] = {}
-        committed_texts = {th: aid for aid, (_, th) in self.store.catalog.article_hashes().items()}
+        committed_texts = {(th, (outlet or "").lower()): aid
+                           for aid, th, outlet in self.store.catalog.text_hashes()}
         kept: set[str] = set()
         n = 0
         for item in load_paths(paths, corpus_root, self.max_article_bytes):
@@ -179,13 +198,16 @@ class Ingester:
                 report.duplicates.append({"source": item.source, "id": item.id,
                                           "reason": f"id {item.id!r} already read from {by_id[item.id].source}"})
                 continue
-            twin = by_text.get(item.text_hash) or committed_texts.get(item.text_hash)
+            # the same text under another name is a duplicate, unless another outlet published it:
+            # then it is a wire copy, indexed and listed with its outlet under one source
+            key = (item.text_hash, (item.outlet or "").lower())
+            twin = by_text.get(key) or committed_texts.get(key)
             if twin is not None and twin != item.id:
                 report.duplicates.append({"source": item.source, "id": item.id,
                                           "reason": f"same text as article {twin!r}; indexed once"})
                 continue
             by_id[item.id] = item
-            by_text[item.text_hash] = item.id
+            by_text[key] = item.id
         progress("read", n, n)
         return list(by_id.values()), kept
 
@@ -257,6 +279,30 @@ class Ingester:
         build_generation(directory, chunk_ids, arrays, catalog.vocabulary(),
                          k1=store.config.bm25_k1, b=store.config.bm25_b)
         return directory.name
+
+    def _find_copies(self, touched: list[Article], removed: list[str]):
+        """Signatures of new and changed articles (and of older ones indexed before signatures
+        existed), then the copy groups of the whole corpus after this ingest."""
+        catalog = self.store.catalog
+        stored = catalog.signatures()
+        gone = {a.id for a in touched} | set(removed)
+        new = {a.id: copies.signature(a.text) for a in touched}
+        committed_ids = set(catalog.article_hashes()) - gone
+        missing = committed_ids - set(stored)
+        if missing:
+            for aid, text in catalog.article_texts(missing).items():
+                new[aid] = copies.signature(text)
+        sigs = {aid: sig for aid, sig in stored.items() if aid in committed_ids} | new
+        dates = {aid: d for aid, d, _ in catalog.article_meta()} | {a.id: a.date for a in touched}
+        by_id = {a.id: a.text for a in touched}
+
+        def load_text(ids):
+            out = {i: by_id[i] for i in ids if i in by_id}
+            out.update(catalog.article_texts([i for i in ids if i not in by_id]))
+            return out
+
+        groups = copies.group(((aid, sig, dates.get(aid)) for aid, sig in sigs.items()), load_text)
+        return new, groups
 
     def _collect_garbage(self, *, leftovers: bool) -> None:
         """Delete from Chroma what no committed row points to; drop stale keyword generations.

@@ -71,11 +71,23 @@ class Analyzer:
 class KeywordIndex:
     """A loaded BM25 generation: scores every indexed chunk for a query."""
 
-    def __init__(self, analyzer: Analyzer, retriever, chunk_ids: list[str]):
+    def __init__(self, analyzer: Analyzer, retriever, chunk_ids: list[str], doc_freq: np.ndarray | None = None):
         self.analyzer = analyzer
         self._bm25 = retriever
         self.chunk_ids = chunk_ids
         self.row_of = {cid: i for i, cid in enumerate(chunk_ids)}
+        self._df = doc_freq
+
+    def idf(self, term: str) -> float:
+        """BM25's idf of an analysed term over the chunks; a term no chunk contains gets the
+        highest idf (a question word the corpus never uses is the most telling one)."""
+        n = len(self.chunk_ids)
+        df = 0
+        if self._bm25 is not None and self._df is not None:
+            tid = self._bm25.vocab_dict.get(term)
+            if tid is not None and tid < len(self._df):
+                df = int(self._df[tid])
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -131,6 +143,10 @@ def build_generation(
         retriever = bm25s.BM25(k1=k1, b=b)
         retriever.index(bm25s.tokenization.Tokenized(ids=docs, vocab=compact_vocab), show_progress=False)
         retriever.save(str(tmp))
+        # document frequency of each compact term id (for idf weights outside BM25 scoring)
+        doc_of = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
+        pairs = np.unique(doc_of.astype(np.int64) * len(used) + inverse)
+        np.save(tmp / "doc_freq.npy", np.bincount(pairs % len(used), minlength=len(used)).astype(np.int32))
     if directory.exists():
         shutil.rmtree(directory)
     tmp.rename(directory)
@@ -142,6 +158,9 @@ def load_generation(directory: Path, analyzer: Analyzer) -> KeywordIndex:
     directory = Path(directory)
     chunk_ids = json.loads((directory / "chunk_ids.json").read_text())
     retriever = None
+    doc_freq = None
     if (directory / "params.index.json").exists():
         retriever = bm25s.BM25.load(str(directory), mmap=False)
-    return KeywordIndex(analyzer, retriever, chunk_ids)
+        if (directory / "doc_freq.npy").exists():
+            doc_freq = np.load(directory / "doc_freq.npy")
+    return KeywordIndex(analyzer, retriever, chunk_ids, doc_freq)

@@ -143,12 +143,22 @@ def _records(path: Path, source: str, max_bytes: int) -> Iterator[Article | Load
     try:
         with opener(path, "rb") as raw:
             stream = io.BufferedReader(raw) if opener is gzip.open else raw
-            for line_no, line in enumerate(stream, start=1):
+            line_no = 0
+            while True:
+                # read at most max_bytes of a line: a 100 MB record never sits in memory
+                line = stream.readline(max_bytes + 1)
+                if not line:
+                    break
+                line_no += 1
                 where = f"{source}:{line_no}"
-                if not line.strip():
+                if len(line) > max_bytes and not line.endswith(b"\n"):
+                    skipped = len(line)
+                    while line and not line.endswith(b"\n"):
+                        line = stream.readline(1 << 20)
+                        skipped += len(line)
+                    yield LoadProblem(where, f"record too large ({skipped:,} bytes > {max_bytes:,})")
                     continue
-                if len(line) > max_bytes:
-                    yield LoadProblem(where, f"record too large ({len(line):,} bytes > {max_bytes:,})")
+                if not line.strip():
                     continue
                 try:
                     rec = json.loads(line)
@@ -221,15 +231,21 @@ def _load_single(path: Path, rel: str, article_id: str, suffix: str, max_bytes: 
 
 
 def walk_corpus(root: Path) -> Iterator[Path | LoadProblem]:
-    """Supported files under ``root`` in a stable order; follows directory symlinks once
-    (a symlink loop is reported, not followed forever); skips hidden files."""
+    """Supported files under ``root`` in a stable order; skips hidden files. Symlinks are followed
+    only while they stay inside the corpus (one pointing elsewhere — /etc, a home directory — is
+    reported, not read) and a directory is visited once (a symlink loop is reported)."""
     root = Path(root)
+    real_root = os.path.realpath(root)
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
         if real in seen:
-            rel = Path(dirpath).relative_to(root).as_posix()
-            yield LoadProblem(rel, "directory already visited through a symlink (loop?); skipped")
+            yield LoadProblem(rel_dir, "directory already visited through a symlink (loop?); skipped")
+            dirnames[:] = []
+            continue
+        if os.path.commonpath([real, real_root]) != real_root:
+            yield LoadProblem(rel_dir, "symlink to a directory outside the corpus; skipped")
             dirnames[:] = []
             continue
         seen.add(real)
@@ -238,8 +254,13 @@ def walk_corpus(root: Path) -> Iterator[Path | LoadProblem]:
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            if is_supported(path):
-                yield path
+            if not is_supported(path):
+                continue
+            target = os.path.realpath(path)
+            if os.path.commonpath([target, real_root]) != real_root:
+                yield LoadProblem(path.relative_to(root).as_posix(), "symlink to a file outside the corpus; skipped")
+                continue
+            yield path
 
 
 def load_paths(paths: list[Path], corpus_root: Path | None, max_bytes: int) -> Iterator[Article | LoadProblem]:

@@ -73,12 +73,16 @@ class Source:
     passages: list[Passage]
     score: float
     rank: int = 0
+    #: wire copies of this article published by other outlets (collapsed into this source)
+    copies: list[Article] = field(default_factory=list)
 
 
 @dataclass
 class RetrievalResult:
     sources: list[Source]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: the query's embedding (the answerer compares sentences with it)
+    query_vector: np.ndarray | None = None
 
     @property
     def article_ids(self) -> list[str]:
@@ -90,6 +94,9 @@ class _ChunkMap:
     generation: int = -1
     spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     article_info: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    #: article id -> canonical id of its wire-copy group, and the members of each group
+    canonical: dict[str, str] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -113,7 +120,11 @@ class HybridRetriever:
                 if self._map.generation != generation:
                     spans = {r.id: (r.article_id, r.start, r.end) for r in catalog.chunk_rows()}
                     info = {aid: (date, outlet) for aid, date, outlet in catalog.article_meta()}
-                    self._map = _ChunkMap(generation, spans, info)
+                    canonical = catalog.copy_groups()
+                    members: dict[str, list[str]] = {}
+                    for aid, root in sorted(canonical.items()):
+                        members.setdefault(root, []).append(aid)
+                    self._map = _ChunkMap(generation, spans, info, canonical, members)
         return self._map
 
     def _keyword_mask(self, keyword, chunks: _ChunkMap, filters: Filters) -> np.ndarray | None:
@@ -129,7 +140,7 @@ class HybridRetriever:
 
     # -- search ---------------------------------------------------------------------------------
     def search_chunks(self, query: str, *, k: int | None = None, filters: Filters | None = None,
-                      timings: dict | None = None) -> list[Passage]:
+                      timings: dict | None = None, query_vector: np.ndarray | None = None) -> list[Passage]:
         """Fused chunk ranking (best first)."""
         filters = filters or Filters()
         k = k or self.candidates
@@ -142,7 +153,7 @@ class HybridRetriever:
         keyword = self.store.keyword_index()
         keyword_hits = keyword.search(query, self.candidates, self._keyword_mask(keyword, chunks, filters))
         t1 = time.perf_counter()
-        qvec = self.embedder.embed_queries([query])[0]
+        qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t2 = time.perf_counter()
         where = filters.chroma_where()
         if self.store.catalog.has_pending():
@@ -193,13 +204,32 @@ class HybridRetriever:
         """The ``k`` best articles, each with up to ``passages_per_source`` passages and its text."""
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        ranked = self.search_chunks(query, filters=filters, timings=timings)
+        if not self._chunk_map().spans:
+            return RetrievalResult([], timings, None)
+        qvec = self.embedder.embed_queries([query])[0]
+        embed_ms = (time.perf_counter() - t0) * 1e3
+        ranked = self.search_chunks(query, filters=filters, timings=timings, query_vector=qvec)
+        timings["embed_query_ms"] = embed_ms
         grouped: dict[str, list[Passage]] = {}
         for p in ranked:
             grouped.setdefault(p.article_id, []).append(p)
-        # an article scores as its best chunk: long articles must not win by sheer number of chunks
-        scored = sorted(grouped.items(), key=lambda kv: -kv[1][0].score)[:k]
-        articles = self.store.catalog.get_articles([aid for aid, _ in scored])
+        # an article scores as its best chunk: long articles must not win by sheer number of chunks;
+        # wire copies of one story are one source (the best-scoring copy speaks for the group)
+        chunks = self._chunk_map()
+        scored: list[tuple[str, list[Passage]]] = []
+        seen_groups: set[str] = set()
+        for aid, plist in sorted(grouped.items(), key=lambda kv: -kv[1][0].score):
+            root = chunks.canonical.get(aid, aid)
+            if root in seen_groups:
+                continue
+            seen_groups.add(root)
+            scored.append((aid, plist))
+            if len(scored) == k:
+                break
+        copy_ids = {aid: [m for m in chunks.members.get(chunks.canonical.get(aid, aid), []) if m != aid]
+                    for aid, _ in scored}
+        articles = self.store.catalog.get_articles(
+            [aid for aid, _ in scored] + [m for ms in copy_ids.values() for m in ms])
         sources = []
         for rank, (aid, plist) in enumerate(scored, start=1):
             article = articles.get(aid)
@@ -210,6 +240,7 @@ class HybridRetriever:
                         p.keyword_rank, p.dense_rank, p.dense_score)
                 for p in plist[:passages_per_source]
             ]
-            sources.append(Source(article, with_text, plist[0].score, rank))
+            copies = [articles[m] for m in copy_ids[aid] if m in articles]
+            sources.append(Source(article, with_text, plist[0].score, rank, copies))
         timings["retrieval_ms"] = (time.perf_counter() - t0) * 1e3
-        return RetrievalResult(sources, timings)
+        return RetrievalResult(sources, timings, qvec)

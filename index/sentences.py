@@ -20,7 +20,7 @@ ABBREVIATIONS = {
 _OPENERS = "\"'«“‘([—–-"
 # a terminator, optional closing quotes/brackets, then either space(s) or a capital glued on
 _BOUNDARY = re.compile(
-    r"(?P<term>[.!?…]+)(?P<close>(?:[\u00a0\u202f ]?[»”]|[\"'’)\]])*)(?P<gap>\s+|(?=[A-ZÀ-ÝŒ«\"“]))"
+    r"(?P<term>[.!?…]+)(?P<close>(?:[\u00a0\u202f ]?[»”]|[\"'’)\]])*)(?P<gap>\s+|(?=[A-ZÀ-ÝŒ«\"“])|(?=-\s[A-ZÀ-Ý]))"
 )
 _WORD_BEFORE = re.compile(r"([\w.'’\-°]+)$")
 
@@ -32,6 +32,8 @@ def _is_boundary(text: str, m: re.Match) -> bool:
         return True
     # what follows must look like a sentence start
     first = nxt[0]
+    if nxt == "- ":  # a list glued after a sentence: ".- Secteur aérien"
+        return True
     if not (first.isupper() or first.isdigit() or first in _OPENERS or first in "¿¡#@"):
         return False
     if m.group("term") != ".":

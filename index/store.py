@@ -35,6 +35,22 @@ class IngestBusy(StoreError):
     pass
 
 
+class IngestFailed(StoreError):
+    """The ingest could not write (disk full, read-only store...). Nothing was committed."""
+
+
+def storage_problem(exc: BaseException, where: Path) -> str:
+    """A sentence for an I/O failure while writing the store."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        return (f"the store at {where} is read-only ({exc}): Kiosque needs write access to it "
+                "(catalog, Chroma files, keyword index)")
+    if "full" in text or "no space" in text or "too large" in text or getattr(exc, "errno", None) in (
+            errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"no space left to write the store at {where} ({exc})"
+    return f"cannot write the store at {where} ({type(exc).__name__}: {exc})"
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     dir: Path
@@ -106,10 +122,8 @@ class Store:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(self.dir / "catalog.sqlite")
-        except OSError as exc:
-            raise StoreError(f"cannot open the store at {self.dir}: {exc.strerror or exc}") from exc
-        except Exception as exc:  # sqlite3 errors on read-only or corrupt files
-            raise StoreError(f"cannot open the store at {self.dir}: {exc}") from exc
+        except Exception as exc:  # OSError, sqlite3 errors on read-only, full or corrupt files
+            raise StoreError(f"cannot open the store: {storage_problem(exc, self.dir)}") from exc
         self.analyzer = Analyzer(config.language)
         self._vectors: VectorStore | None = None
         self._keyword = _KeywordCache()

@@ -36,9 +36,10 @@ class Citation:
     def source_line(self, lang: str = "fr") -> str:
         """``[2] Title — outlet, 12 janvier 2026``"""
         outlet = self.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
+        line = f"[{self.n}] {self.title} — {outlet}, {self.date_label(lang)}"
         if self.also_in:
-            outlet += " (" + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in) + ")"
-        return f"[{self.n}] {self.title} — {outlet}, {self.date_label(lang)}"
+            line += " · " + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in)
+        return line
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Answer:
     #: remarks about the sources, e.g. which of two disagreeing articles is newer
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: with ``explain``: the candidate sentences weighed, with their evidence (best first)
+    evidence: list[dict] = field(default_factory=list)
 
     def sources_lines(self) -> list[str]:
         return [c.source_line(self.language) for c in self.citations]

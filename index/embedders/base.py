@@ -35,8 +35,11 @@ class LazyEmbedder:
     takes to load a model. ``model_id`` is known up front (the store checks it before loading)."""
 
     def __init__(self, factory, model_id: str):
+        import threading
+
         self._factory = factory
         self._inner = None
+        self._lock = threading.Lock()  # worker threads may all ask first at once: load once
         self.model_id = model_id
 
     @property
@@ -46,8 +49,11 @@ class LazyEmbedder:
     @property
     def inner(self):
         if self._inner is None:
-            self._inner = self._factory()
-            self.model_id = self._inner.model_id
+            with self._lock:
+                if self._inner is None:
+                    inner = self._factory()
+                    self.model_id = inner.model_id
+                    self._inner = inner
         return self._inner
 
     @property

@@ -35,3 +35,14 @@ def test_generation_round_trip_and_search(tmp_path):
     assert index.search("mot absent", 3) == []
     allowed = np.array([False, True, True])
     assert [h[0] for h in index.search("paquebot", 3, allowed)] == ["c3"]
+
+
+def test_idf_is_higher_for_rarer_terms(tmp_path):
+    a = Analyzer("french")
+    texts = ["Le port de Marseille.", "Le port de Brest.", "Le port du Havre.", "Un paquebot à Marseille."]
+    vocab: dict[str, int] = {}
+    arrays = [np.asarray([vocab.setdefault(t, len(vocab)) for t in a.terms(x)], dtype=np.uint32) for x in texts]
+    build_generation(tmp_path / "g", [f"c{i}" for i in range(4)], arrays, vocab, k1=0.9, b=0.4)
+    index = load_generation(tmp_path / "g", a)
+    port, marseille, brest, absent = (index.idf(a.terms(w)[0]) for w in ("port", "Marseille", "Brest", "zèbre"))
+    assert port < marseille < brest < absent

@@ -79,3 +79,13 @@ def test_errors_are_one_line_not_a_traceback(tmp_path, cache_dir):
     env = kiosque_env(tmp_path / "empty-store", cache_dir)
     proc = kiosque("search", "x", env=env, check=False)
     assert proc.returncode == 1 and "run `kiosque ingest` first" in proc.stderr
+
+
+def test_status_never_shows_secrets(cli_store):
+    store, env = cli_store
+    env = {**env, "KIOSQUE_DISCORD_TOKEN": "MTIz.secret-discord-token.xyz", "KIOSQUE_LLM_API_KEY": "sk-secret-llm-key",
+           "KIOSQUE_LOG_LEVEL": "DEBUG"}
+    for args in (("status",), ("status", "--json"), ("ingest", "--json"), ("search", "Shoigu", "--json")):
+        proc = kiosque(*args, env=env)
+        for secret in ("secret-discord-token", "sk-secret-llm-key"):
+            assert secret not in proc.stdout and secret not in proc.stderr

@@ -1,0 +1,67 @@
+"""A timeline of the corpus on a topic: the relevant articles in date order, each with a
+one-sentence quoted gist and its citation. Built from the same retrieval and sentence scoring as
+answers; no LLM."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.answer.extractive import to_citation
+from bot.answer.frames import frame
+from bot.answer.question import detect_language, profile
+from bot.answer.types import Citation
+from index.retrieval import Filters
+
+#: an article belongs to the timeline when one of its sentences covers this share of the topic's words
+MIN_COVERAGE = 0.5
+
+
+@dataclass
+class Timeline:
+    topic: str
+    language: str
+    entries: list[Citation] = field(default_factory=list)
+    text: str = ""
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def build_timeline(answerer, topic: str, *, k: int = 12, filters: Filters | None = None) -> Timeline:
+    topic = re.sub(r"\s+", " ", topic or "").strip()[:300]
+    lang = detect_language(topic)
+    if not re.search(r"\w", topic):
+        return Timeline(topic, lang, [], frame(lang, "empty_question"))
+    retrieval = answerer.retriever.search(topic, k=k, filters=filters)
+    if not retrieval.sources:
+        return Timeline(topic, lang, [], frame(lang, "timeline_empty"))
+    q = profile(topic, answerer.keyword_language)
+    extractive = answerer.extractive
+    n_passages = sum(len(s.passages) for s in retrieval.sources)
+    gists = []
+    for source in retrieval.sources:
+        sub = type(retrieval)([source], {}, retrieval.query_vector)
+        cands = [c for c in extractive.candidates(q, sub) if c.sentences == 1 and len(c.text) >= 40]
+        if not cands:
+            continue
+        for c in cands:
+            c.score = extractive._score(c, q, n_passages)
+        # the sentence that speaks most of the topic (names count: Shoigu is Choïgou elsewhere)
+        best = max(cands, key=lambda c: (c.evidence.coverage + (c.evidence.names_here if q.names else 0), c.score))
+        named = bool(q.names) and best.evidence.names_here == 1.0
+        if (best.evidence.coverage < MIN_COVERAGE and not named) or best.evidence.names_in_article < 1.0:
+            continue
+        gists.append(best)
+    gists.sort(key=lambda c: (c.article.date or "9999-99-99", c.article.id))
+    entries = [to_citation(i + 1, c, lang) for i, c in enumerate(gists)]
+    if not entries:
+        return Timeline(topic, lang, [], frame(lang, "timeline_empty"))
+    lines = [frame(lang, "timeline_title", topic=topic)]
+    for c in entries:
+        outlet = c.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
+        lines.append(frame(lang, "timeline_entry", date=c.date_label(lang), title=c.title, outlet=outlet, n=c.n,
+                           quote=re.sub(r"\s*\n\s*", " ", c.quote)))
+    return Timeline(topic, lang, entries, "\n".join(lines))

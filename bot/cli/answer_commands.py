@@ -1,0 +1,135 @@
+"""`kiosque ask` and `kiosque chat`: Kiosque in a terminal, with the same answerer as the bot."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.answer.render import render_text
+from bot.answer.types import Turn
+from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
+from bot.errors import KiosqueError
+from index.dates import parse_date
+from index.retrieval import Filters
+
+ModeOption = Annotated[Optional[str], typer.Option(
+    "--mode", help="extractive (no LLM) or generative (the LLM configured in .env).", show_default=False)]
+FromOption = Annotated[Optional[str], typer.Option("--from", help="Only articles on or after this date.")]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="Only articles on or before this date.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this date (ignores later articles).")]
+OutletOption = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")]
+
+
+def _filters(date_from, date_to, as_of, outlet) -> Filters:
+    def iso(value, name):
+        if value is None:
+            return None
+        parsed = parse_date(value)
+        if parsed is None:
+            raise KiosqueError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)")
+        return parsed
+
+    to = min(filter(None, [iso(date_to, "--to"), iso(as_of, "--as-of")]), default=None)
+    return Filters(iso(date_from, "--from"), to, tuple(outlet or ()))
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in French or English.")],
+    date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
+    quotes: Annotated[bool, typer.Option("--quotes", help="Show the verbatim passage under each source.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Show the sentences weighed and the evidence that decided (extractive mode).")] = False,
+    mode: ModeOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+    env_file: EnvFileOption = Path(".env"),
+) -> None:
+    """Answer one question from the articles, with numbered, dated, verbatim sources."""
+    with app_for(store, env_file, answer__mode=mode) as app:
+        answer = app.answerer.answer(question, filters=_filters(date_from, date_to, as_of, outlet), explain=explain)
+    if as_json:
+        print_json(answer.to_dict())
+        return
+    out.print(render_text(answer, quotes=quotes), markup=False)
+    if explain:
+        _print_evidence(answer)
+
+
+def _print_evidence(answer) -> None:
+    """One line per sentence weighed: decision, score, and each piece of evidence."""
+    out.print("\nSentences weighed, best first (ok = passes the evidence check):", markup=False)
+    for e in answer.evidence:
+        dense = "-" if e["dense"] is None else f"{e['dense']:.3f}" + (" x-lingual" if e["cross_lingual"] else "")
+        out.print(
+            f"{'ok ' if e['supported'] else 'no '} {e['score']:.2f}  cover {e['coverage']:.2f}  "
+            f"focus missing {e['focus_missing']}  names {e['names_here']:.1f}/{e['names_in_article']:.1f}  "
+            f"{e['kind']}:{'yes' if e['kind_ok'] else 'no'}  window {e['window']}  dense {dense}  "
+            f"[{e['article_id']}] {e['text'][:110]}", markup=False, soft_wrap=True)
+
+
+def chat(
+    date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
+    mode: ModeOption = None,
+    store: StoreOption = None,
+    env_file: EnvFileOption = Path(".env"),
+) -> None:
+    """A conversation in the terminal: follow-up questions ("et en 2024 ?", "who else?") use what
+    was asked before. Commands: /sources (quotes of the last answer), /reset, /quit."""
+    with app_for(store, env_file, answer__mode=mode) as app:
+        filters = _filters(date_from, date_to, as_of, outlet)
+        app.store.hold_serving_lock()
+        interactive = sys.stdin.isatty()
+        if interactive:
+            err.print("Kiosque — posez une question / ask a question. /sources, /reset, /quit.")
+        history: list[Turn] = []
+        last = None
+        while True:
+            try:
+                line = input("» " if interactive else "")
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in {"/quit", "/exit", "/q"}:
+                break
+            if line == "/reset":
+                history, last = [], None
+                out.print("(nouvelle conversation / new conversation)")
+                continue
+            if line == "/sources":
+                out.print(render_text(last, quotes=True) if last else "(no answer yet)", markup=False)
+                continue
+            answer = app.answerer.answer(line, history=history[-4:], filters=filters)
+            out.print(render_text(answer), markup=False)
+            out.print("")
+            history.append(Turn(line, answer.text, answer.resolved_question,
+                                tuple(c.article_id for c in answer.citations)))
+            last = answer
+
+
+def timeline(
+    topic: Annotated[str, typer.Argument(help="What the timeline is about, e.g. \"Russie Iran\".")],
+    k: Annotated[int, typer.Option("-k", help="At most this many articles.")] = 12,
+    date_from: FromOption = None, date_to: ToOption = None, as_of: AsOfOption = None, outlet: OutletOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+    env_file: EnvFileOption = Path(".env"),
+) -> None:
+    """The articles on a topic in date order, each with a quoted one-sentence gist."""
+    from bot.answer.timeline import build_timeline
+
+    with app_for(store, env_file) as app:
+        result = build_timeline(app.answerer, topic, k=k, filters=_filters(date_from, date_to, as_of, outlet))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    out.print(result.text, markup=False)
+    if result.entries:
+        out.print("")
+        out.print("Sources:")
+        for c in result.entries:
+            out.print(c.source_line(result.language) + (f" <{c.url}>" if c.url else ""), markup=False)

@@ -1,0 +1,56 @@
+"""The one narrow surface the bot reaches Kiosque through (Onyx's habit: the bot only adapts).
+
+Everything here is blocking: the bot calls it from worker threads (`asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.answer.timeline import Timeline, build_timeline
+from bot.answer.types import Answer, Turn
+from index.retrieval import Filters
+
+log = logging.getLogger("kiosque.discord")
+
+#: progress(stage, done, total), as the ingest reports it
+Progress = Callable[[str, int, int], None]
+
+
+class Engine(Protocol):
+    def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None) -> Answer: ...
+
+    def timeline(self, topic: str, filters: Filters | None = None) -> Timeline: ...
+
+    def reindex(self, progress: Progress | None = None) -> dict: ...
+
+    def status(self) -> dict: ...
+
+
+class KiosqueEngine:
+    """`Engine` over an assembled `Kiosque` (bot/wiring.py): its answerer, ingest and store."""
+
+    def __init__(self, kiosque):
+        self.kiosque = kiosque
+
+    def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None) -> Answer:
+        return self.kiosque.answerer.answer(question, history=history or None, filters=filters)
+
+    def timeline(self, topic: str, filters: Filters | None = None) -> Timeline:
+        return build_timeline(self.kiosque.answerer, topic, filters=filters)
+
+    def reindex(self, progress: Progress | None = None) -> dict:
+        """Incremental sync of the configured corpus directory, in this (serving) process."""
+        return self.kiosque.ingest(None, progress=progress, in_serving_process=True).to_dict()
+
+    def status(self) -> dict:
+        return self.kiosque.store.status()
+
+    def warm_up(self) -> None:
+        """Claim the store for this process and load the model before the first question, so the first
+        answer is not seconds late and worker threads never race to load it."""
+        self.kiosque.store.hold_serving_lock()
+        self.kiosque.embedder.embed_queries(["Kiosque"])
+        _ = self.kiosque.answerer

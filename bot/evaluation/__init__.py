@@ -1,0 +1,1 @@
+"""Evaluation of answers against a fixed question set (`kiosque eval`)."""

@@ -1,0 +1,125 @@
+"""Run every question through an answer function (the one the bot uses), timing each, then score.
+
+The answer function is anything ``question -> Answer``: the evaluation never reaches into the
+answerer, so it measures exactly what users get. An answer that raises is recorded with its error
+and fails; the other questions still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.answer.types import Answer
+from bot.evaluation.metrics import QuestionScores, aggregate, by_category, by_language, counts, score_question
+from bot.evaluation.questions import Question
+
+log = logging.getLogger("kiosque.eval")
+
+AnswerFn = Callable[[str], Answer]
+#: article ids -> their texts (the store catalog in production)
+TextsFn = Callable[[Iterable[str]], Mapping[str, str]]
+
+
+@dataclass
+class Outcome:
+    question: Question
+    answer: Answer | None
+    latency_ms: float
+    error: str | None = None
+
+
+@dataclass
+class Scored:
+    outcomes: list[Outcome]
+    scores: list[QuestionScores | None]
+    metrics: dict
+    counts: dict
+    by_category: dict
+    by_language: dict
+
+    @property
+    def questions(self) -> list[Question]:
+        return [o.question for o in self.outcomes]
+
+
+def _progress_bar(console: Console | None, enabled: bool | None):
+    console = console or Console(stderr=True)
+    if enabled is None:
+        enabled = sys.stderr.isatty() and console.is_terminal
+    if not enabled:
+        return None
+    return Progress(TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[qid]}"),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+def run_questions(
+    questions: Sequence[Question], answer_fn: AnswerFn, *, progress: bool | None = None,
+    console: Console | None = None,
+) -> list[Outcome]:
+    """Ask every question in order; a progress bar on a terminal, nothing otherwise (CI logs)."""
+    bar = _progress_bar(console, progress)
+    outcomes: list[Outcome] = []
+    with bar if bar is not None else nullcontext():
+        task = bar.add_task("eval", total=len(questions), qid="") if bar is not None else None
+        for q in questions:
+            if bar is not None:
+                bar.update(task, qid=q.id)
+            t0 = time.perf_counter()
+            try:
+                answer, error = answer_fn(q.question), None
+            except Exception as exc:  # one broken answer must not lose the other questions' results
+                log.exception("question %s raised", q.id)
+                answer, error = None, f"{type(exc).__name__}: {exc}"
+            outcomes.append(Outcome(q, answer, (time.perf_counter() - t0) * 1e3, error))
+            if bar is not None:
+                bar.advance(task)
+    return outcomes
+
+
+def score_outcomes(outcomes: Sequence[Outcome], texts_fn: TextsFn) -> Scored:
+    """Per-question scores and the run's metrics. ``texts_fn`` gives the cited articles' texts."""
+    cited = {c.article_id for o in outcomes if o.answer for c in o.answer.citations}
+    texts = texts_fn(sorted(cited)) if cited else {}
+    scores = [score_question(o.question, o.answer, texts) if o.answer is not None else None for o in outcomes]
+    questions = [o.question for o in outcomes]
+    return Scored(list(outcomes), scores, aggregate(questions, scores, [o.latency_ms for o in outcomes]),
+                  counts(questions, scores), by_category(questions, scores), by_language(questions, scores))
+
+
+def _citation(c) -> dict:
+    return {"n": c.n, "article_id": c.article_id, "title": c.title, "date": c.date, "quote": c.quote}
+
+
+def record(outcome: Outcome, scores: QuestionScores | None) -> dict:
+    """One line of results.jsonl: the question, what was answered, and how it scored."""
+    q, a = outcome.question, outcome.answer
+    out = {
+        "id": q.id, "question": q.question, "category": q.category, "lang": q.lang, "answerable": q.answerable,
+        "relevant_articles": list(q.relevant_articles), "expected_facts": [list(f) for f in q.expected_facts],
+        "answer": a.text if a else None, "refused": a.refused if a else None,
+        "mode": a.mode if a else None, "language": a.language if a else None,
+        "citations": [_citation(c) for c in (a.citations if a else [])],
+        #: on a refusal, the closest passages the answerer found but did not use
+        "related": [_citation(c) for c in (a.related if a else [])],
+        "retrieved_articles": list(a.retrieved) if a else [],
+        "fallback_reason": a.fallback_reason if a else None,
+        "latency_ms": round(outcome.latency_ms, 1),
+        "error": outcome.error,
+        "passed": bool(scores and scores.passed),
+        "failures": scores.failures if scores else [f"error: {outcome.error}"],
+        "scores": None,
+    }
+    if scores is not None:
+        s = scores.to_dict()
+        for key in ("passed", "failures"):
+            s.pop(key)
+        out["scores"] = s
+    return out

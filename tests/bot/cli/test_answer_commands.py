@@ -1,0 +1,58 @@
+"""`kiosque ask` and `kiosque chat` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.bot.cli.test_index_commands import KIOSQUE, kiosque
+from tests.conftest import ROOT, kiosque_env
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, cache_dir):
+    env = kiosque_env(tmp_path_factory.mktemp("ask") / "store", cache_dir)
+    kiosque("ingest", env=env)
+    return env
+
+
+def test_ask_prints_the_answer_with_dated_sources(env):
+    out = kiosque("ask", "Qui a remis la lettre de Khamenei à Poutine ?", env=env).stdout
+    assert "Selon *Khamenei demande davantage d’aide à Poutine" in out and "(JForum, date inconnue) [1]" in out
+    assert "Araghchi" in out
+    assert "Sources:" in out and "[1] Khamenei demande davantage d’aide à Poutine" in out
+
+
+def test_ask_json_is_the_answer_object(env):
+    a = json.loads(kiosque("ask", "Who did Shoigu meet in Tehran?", "--json", env=env).stdout)
+    assert a["language"] == "en" and a["mode"] == "extractive" and not a["refused"]
+    assert a["citations"][0]["article_id"] == "003_747d8f32a30fbfc0"
+    assert {"n", "title", "outlet", "date", "quote", "start", "end"} <= set(a["citations"][0])
+    assert a["retrieved"][0] == "003_747d8f32a30fbfc0" and a["timings_ms"]["total_ms"] > 0
+
+
+def test_ask_refuses_when_the_articles_dont_say(env):
+    out = kiosque("ask", "Quel est le PIB de la France ?", env=env).stdout
+    assert out.startswith("Les articles ne le disent pas")
+
+
+def test_as_of_excludes_later_articles(env):
+    later = json.loads(kiosque("ask", "Avec qui Choïgou s'est-il entretenu par téléphone ?", "--json", env=env).stdout)
+    assert later["citations"][0]["article_id"] == "004_49cb5cfbe3980482"
+    before = json.loads(kiosque("ask", "Avec qui Choïgou s'est-il entretenu par téléphone ?", "--as-of", "2025-01-01",
+                                "--json", env=env).stdout)
+    assert "004_49cb5cfbe3980482" not in before["retrieved"]
+    bad = kiosque("ask", "x", "--as-of", "hier", env=env, check=False)
+    assert bad.returncode == 1 and "not a date" in bad.stderr
+
+
+def test_chat_resolves_follow_ups(env):
+    script = "Qui Shoigu a-t-il rencontré à Téhéran ?\nEt qui d'autre ?\n/sources\n/quit\n"
+    proc = subprocess.run([str(KIOSQUE), "chat"], input=script, env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    answers = proc.stdout.split("Sources:")
+    assert len(answers) >= 3 and "Pezeshkian" in answers[0]
+    assert "«" in answers[-1]  # /sources shows the verbatim quotes
