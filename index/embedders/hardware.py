@@ -18,9 +18,10 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-def cpu_bf16_support() -> str | None:
-    """"amx" or "avx512_bf16" when the CPU computes bf16 natively, else None."""
-    flags = cpu_flags()
+def cpu_bf16_support(flags: frozenset[str] | None = None) -> str | None:
+    """"amx" or "avx512_bf16" when the CPU (``flags``: this one's by default) computes bf16
+    natively, else None."""
+    flags = cpu_flags() if flags is None else flags
     if "amx_bf16" in flags:
         return "amx"
     if "avx512_bf16" in flags:
@@ -28,10 +29,10 @@ def cpu_bf16_support() -> str | None:
     return None
 
 
-def choose_precision(requested: str, device: str = "cpu") -> str:
+def choose_precision(requested: str, device: str = "cpu", flags: frozenset[str] | None = None) -> str:
     """'auto' becomes bf16 where it is native (CPU) or on CUDA, fp32 otherwise."""
     if requested != "auto":
         return requested
     if device.startswith("cuda"):
         return "bf16"
-    return "bf16" if cpu_bf16_support() else "fp32"
+    return "bf16" if cpu_bf16_support(flags) else "fp32"

