@@ -88,7 +88,12 @@ class RetrievalSettings(BaseModel):
     top_k: int = 5
     #: chunks fetched from each retriever before fusion
     candidates: int = 50
-    rrf_k: int = 60
+    #: "rrf" = reciprocal-rank fusion; "convex" = min-max scaled scores, weighted (docs/benchmarks.md)
+    fusion: Literal["rrf", "convex"] = "rrf"
+    #: the k of reciprocal-rank fusion: small k lets the top ranks of each retriever count more
+    rrf_k: int = Field(5, ge=1)
+    #: share of the dense retriever in convex fusion (the keyword retriever has the rest)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
 

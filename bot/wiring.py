@@ -77,7 +77,8 @@ class Kiosque:
     @cached_property
     def retriever(self) -> HybridRetriever:
         r = self.settings.retrieval
-        return HybridRetriever(self.store, self.embedder, candidates=r.candidates, rrf_k=r.rrf_k)
+        return HybridRetriever(self.store, self.embedder, candidates=r.candidates,
+                               fusion=r.fusion, dense_weight=r.dense_weight, rrf_k=r.rrf_k)
 
     def embedder_plan(self) -> dict:
         """What the embedder runs as, without loading it (for `status`)."""

@@ -69,6 +69,8 @@ def context_of(app) -> dict:
         "chunk_max_chars": s.chunk.max_chars,
         "top_k": s.retrieval.top_k,
         "candidates": s.retrieval.candidates,
+        "fusion": s.retrieval.fusion,
+        "dense_weight": s.retrieval.dense_weight,
         "rrf_k": s.retrieval.rrf_k,
         "max_quotes": s.answer.max_quotes,
     }

@@ -37,6 +37,22 @@ def test_right_article_first(retriever, question, article):
     assert result.article_ids[0] == article, result.article_ids
 
 
+def test_convex_fusion_keeps_a_lead_that_ranks_throw_away(seeds_store, embedder):
+    """Keyword: a far ahead of b and c; dense: b barely ahead of a. Rank fusion ties a and b (1+2 vs
+    2+1); scaled scores keep a's lead. A lone candidate counts as its retriever's best."""
+    convex = HybridRetriever(seeds_store, embedder, fusion="convex", dense_weight=0.5)
+    fused = convex._fuse({"a": 1, "b": 2, "c": 3}, {"a": 30.0, "b": 10.0, "c": 9.0},
+                         {"b": 1, "a": 2, "c": 3}, {"b": 0.86, "a": 0.85, "c": 0.60})
+    assert max(fused, key=fused.get) == "a"
+    assert fused["a"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.25 / 0.26) and fused["c"] == pytest.approx(0.0)
+    assert convex._fuse({}, {}, {"x": 1}, {"x": 0.8}) == {"x": pytest.approx(0.5)}
+    rrf = HybridRetriever(seeds_store, embedder, fusion="rrf", rrf_k=60)
+    ranks = rrf._fuse({"a": 1, "b": 2}, {"a": 30.0, "b": 10.0}, {"b": 1, "a": 2}, {"b": 0.86, "a": 0.85})
+    assert ranks["a"] == pytest.approx(ranks["b"], abs=1e-5)
+    with pytest.raises(ValueError, match="unknown fusion"):
+        HybridRetriever(seeds_store, embedder, fusion="max")
+
+
 def test_one_article_is_one_source_with_its_passages(retriever):
     result = retriever.search("Russie Iran", k=5)
     assert len(set(result.article_ids)) == len(result.article_ids)
