@@ -47,6 +47,8 @@ _OUTLET_PATTERNS = [
 ]
 #: "Moscou (Le Journal de Bruxelles) 12 janvier 2026 –": city, outlet, date, dash
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w' -]{1,40}\s*\((?P<o>[^)]{2,60})\)\s*[,–—-]?\s*(?P<rest>.{0,60})")
+#: a byline ("Par Jean Dupont | Publié le 12 janvier 2026 à 10h") is short, its "publié le" early
+_BYLINE_MAX, _BYLINE_LEAD = 120, 60
 _PUBLISHED = re.compile(r"\b(publié le|mis à jour le|published( on)?|updated( on)?)\s*:?\s*", re.IGNORECASE)
 #: the signature of an embedded post: "— Name (@handle) August 5, 2024"
 _EMBED_SIGNATURE = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s+(?P<d>.+)$")
@@ -134,7 +136,14 @@ def _find_date(body: str, trailer: list[str]) -> tuple[str | None, str]:
             dates = find_dates(m.group("rest"))
             if dates:
                 return dates[0].value.isoformat(), "dateline"
+    # "Publié le 12/01/2026" on a byline-like line; in a sentence of the story ("le livre, publié le
+    # 1er mars 2017, ...") it dates something else (8 of 8 such matches were wrong on OrangeSum)
     for m in _PUBLISHED.finditer(body[:2000] + "\n" + "\n".join(trailer)):
+        line_start = m.string.rfind("\n", 0, m.start()) + 1
+        line_end = m.string.find("\n", m.end())
+        line = m.string[line_start : line_end if line_end >= 0 else len(m.string)]
+        if len(line.strip()) > _BYLINE_MAX or len(m.string[line_start : m.start()].strip()) > _BYLINE_LEAD:
+            continue
         dates = find_dates(m.string[m.end() : m.end() + 40])
         if dates and dates[0].start == 0:
             return dates[0].value.isoformat(), "published-line"

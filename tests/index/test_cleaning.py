@@ -85,3 +85,14 @@ def test_normalize_removes_invisible_and_control_characters():
 def test_derived_title_is_short():
     title = derive_title("Une phrase très longue " * 20 + ". Suite.")
     assert len(title) <= 91 and title.endswith("…")
+
+
+def test_a_published_line_dates_the_article_but_a_sentence_does_not():
+    from index.cleaning import clean_article
+
+    byline = clean_article("Titre\n\nPar Jean Dupont | Publié le 12/01/2026 à 10h05\n\nLe gouvernement a annoncé lundi...")
+    assert (byline.date, byline.date_source) == ("2026-01-12", "published-line")
+    # from OrangeSum: the book was published on that day, the article is from 2020
+    story = clean_article("Titre\n\nSept passages des chapitres 7 et 8 du livre \"Nouvelles du Front\", publié le 1er mars "
+                          "2017, étaient visés par M. Briois, édile depuis 2014 et vice-président du Rassemblement national.")
+    assert story.date is None
