@@ -78,7 +78,8 @@ def main() -> None:
                 t0 = time.perf_counter()
                 raw.embed_passages(texts)
                 model_rate = len(texts) / (time.perf_counter() - t0)
-            report, texts, seconds = timed_ingest(corpus, tmp / "run", models_dir)
+            # a new directory each round: Chroma keeps a client per path for the life of the process
+            report, texts, seconds = timed_ingest(corpus, tmp / f"run{r}", models_dir)
             ingest_rate = report["chunks_embedded"] / seconds
             if r == 0:  # first round: time the model after the ingest (texts known only now)
                 t0 = time.perf_counter()

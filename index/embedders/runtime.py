@@ -2,8 +2,8 @@
 
 OpenMP threads that spin-wait after each parallel region hold on to the core that other work (the
 attention workers, another process) needs. On the 2-core benchmark machine, shared with other
-processes, the default spinning made the packed encoder 3-7x slower; passive waits cost nothing
-measurable when the machine is idle (docs/benchmarks.md).
+processes, the default spinning made the packed encoder several times slower whenever another
+process was busy; passive waits cost nothing measurable when the machine is idle.
 """
 
 from __future__ import annotations
