@@ -99,7 +99,6 @@ def rss_mb() -> tuple[float, float]:
 
 def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
     """What a serving process sees: open the store, load the model, answer the queries warm."""
-    from index.retrieval import HybridRetriever  # noqa: F401  (imported as the bot does)
 
     t0 = time.perf_counter()
     app = app_for(store_dir)
