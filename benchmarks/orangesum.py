@@ -127,8 +127,10 @@ def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
         keyword_only.append(_articles([c for c, _ in keyword.search(text, candidates)], spans))
         dense_only.append(_articles([c for c, _ in store.vectors.query(qvec, candidates)], spans))
     describe = app.embedder.describe()
+    counts = app.store.catalog.counts()
     app.close()
     return {
+        "articles": counts["articles"], "chunks": counts["chunks"],
         "rankings": {"keyword": keyword_only, "dense": dense_only, "hybrid": hybrid},
         "latency_ms": {"p50": median(latencies), "p95": float(np.percentile(latencies, 95)),
                        "mean": float(np.mean(latencies)),
@@ -191,7 +193,7 @@ def main() -> None:
     results = {mode: hit_metrics(ranks_of_gold(r, gold)) for mode, r in served["rankings"].items()}
     rows = [{"retriever": m, "queries": r["n"], "hit@1": r["hit@1"], "hit@10": r["hit@10"], "MRR@10": r["mrr@10"]}
             for m, r in results.items()]
-    n_articles = runs.get("ingest", {}).get("articles_total") or (len(ids) if ids else 33958)
+    n_articles = served["articles"]
     print()
     print(table(rows, ["retriever", "queries", "hit@1", "hit@10", "MRR@10"],
                 f"OrangeSum: {n_articles:,} articles, {len(queries):,} abstract queries (article-level)"))

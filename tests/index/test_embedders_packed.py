@@ -109,3 +109,15 @@ def test_models_it_cannot_run_exactly_go_to_sentence_transformers(folder, tmp_pa
     assert choose_backend("intfloat/multilingual-e5-small") == "sentence-transformers"  # a hub name
     with pytest.raises(ValueError, match="unknown embedding backend"):
         choose_backend(str(folder), "onnx")
+
+
+def test_packed_batches_come_in_few_shapes():
+    """Every token count maps to a padded row count that is never smaller, adds little, and takes
+    few distinct values (each new shape costs the serving process memory for good)."""
+    from index.embedders.packed import padded_rows
+
+    rows = [padded_rows(t) for t in range(1, 16_385)]
+    assert all(r >= t for t, r in zip(range(1, 16_385), rows))
+    assert len(set(rows)) <= 200
+    assert all(r - t < 16 for t, r in zip(range(1, 1_024), rows))
+    assert max(r / t for t, r in zip(range(512, 16_385), rows[511:])) <= 1.04
