@@ -334,13 +334,16 @@ def to_citation(n: int, c: Candidate, lang: str = "fr") -> Citation:
 def compose(lang: str, citations: list[Citation]) -> tuple[str, list[str]]:
     """The answer text (quotes with [n] markers) and the notes about dates."""
     lines = []
-    for c in citations:
+    for i, c in enumerate(citations):
+        quote = re.sub(r"\s*\n\s*", " ", c.quote)  # two lines quoted together read as one passage
+        if i and citations[i - 1].article_id == c.article_id:  # attributed on the line before
+            lines.append(frame(lang, "quote_same", n=c.n, quote=quote))
+            continue
         date = c.date_label(lang)
         if c.outlet:
             attribution = frame(lang, "attribution_outlet", title=c.title, outlet=c.outlet, date=date)
         else:
             attribution = frame(lang, "attribution_title", title=c.title, date=date)
-        quote = re.sub(r"\s*\n\s*", " ", c.quote)  # two lines quoted together read as one passage
         lines.append(frame(lang, "quote", attribution=attribution, n=c.n, quote=quote))
     notes = date_notes(lang, citations)
     return "\n".join(lines + notes), notes

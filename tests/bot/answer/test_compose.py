@@ -16,6 +16,20 @@ def test_french_frame_and_dates():
     assert text == "Selon *Titre a* (Brussels Morning, 12 janvier 2026) [1] : « Citation 1. »" and notes == []
 
 
+def test_a_further_quote_of_the_same_article_is_not_attributed_again():
+    text, _ = compose("fr", [cite(1, "a", "2026-01-12"), cite(2, "a", "2026-01-12"), cite(3, "b", None),
+                             cite(4, "a", "2026-01-12")])
+    assert text.splitlines() == [
+        "Selon *Titre a* (Brussels Morning, 12 janvier 2026) [1] : « Citation 1. »",
+        "Le même article [2] : « Citation 2. »",
+        "Selon *Titre b* (Brussels Morning, date inconnue) [3] : « Citation 3. »",
+        "Selon *Titre a* (Brussels Morning, 12 janvier 2026) [4] : « Citation 4. »",  # not next to its first
+        "La date de [3] n'est pas connue.",
+    ]
+    english, _ = compose("en", [cite(1, "a", "2026-01-12"), cite(2, "a", "2026-01-12")])
+    assert english.splitlines()[1] == "The same article [2]: “Citation 2.”"
+
+
 def test_english_frame_keeps_the_quote_verbatim():
     text, _ = compose("en", [cite(1, "a", "2024-08-05", outlet=None, source="embedded-post")])
     assert text == "According to *Titre a* (around 5 August 2024) [1]: “Citation 1.”"
