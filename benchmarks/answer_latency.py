@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -24,15 +23,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from bot.settings import load_settings  # noqa: E402
 from bot.wiring import Kiosque  # noqa: E402
+from common import rss_mb  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
-
-
-def rss_mb() -> float:
-    return int(re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
 
 
 def main() -> None:
@@ -64,7 +60,7 @@ def main() -> None:
         "answer_ms": {"p50": round(statistics.median(total), 1), "p95": round(percentile(total, 0.95), 1)},
         "retrieval_ms": {"p50": round(statistics.median(retrieval), 1), "p95": round(percentile(retrieval, 0.95), 1)},
         "query_embedding_ms": {"p50": round(statistics.median(embed), 1), "p95": round(percentile(embed, 0.95), 1)},
-        "rss_mb": round(rss_mb(), 1), "embedder": kiosque.embedder.describe(),
+        "rss_mb": round(rss_mb()[0], 1), "embedder": kiosque.embedder.describe(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))

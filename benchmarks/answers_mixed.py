@@ -11,11 +11,12 @@ Stores are kept in --work and reused: embeddings are cached, a second run embeds
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from common import first_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 KIOSQUE = Path(sys.executable).parent / "kiosque"
@@ -40,14 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    feed = work / f"orangesum-{args.distractors}.jsonl"
-    if not feed.exists():
-        with gzip.open(args.data / "orangesum" / "articles.jsonl.gz", "rt", encoding="utf-8") as f, \
-                open(feed, "w", encoding="utf-8") as out:
-            for i, line in enumerate(f):
-                if i == args.distractors:
-                    break
-                out.write(line)
+    feed = first_lines(args.data / "orangesum" / "articles.jsonl.gz", args.distractors,
+                       work / f"orangesum-{args.distractors}.jsonl")
     results = {}
     for name, paths in (("seeds", [ROOT / "seeds"]), (f"seeds+{args.distractors}", [ROOT / "seeds", feed])):
         store = work / f"store-{name}"

@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,42 @@ def load_piaf(data_dir: Path) -> tuple[list[dict], list[dict]]:
     """(paragraphs, dev questions) of PIAF: ``{context_id, title, text}`` and ``{question, context_id, ...}``."""
     data_dir = Path(data_dir)
     return read_jsonl(data_dir / "contexts.jsonl"), read_jsonl(data_dir / "questions.dev.jsonl")
+
+
+def first_lines(source: Path, n: int, target: Path) -> Path:
+    """The first ``n`` records of a (gzipped) JSONL file written to ``target`` (gzipped if its name
+    says so), once: an existing target is reused. Written aside, then renamed: never half a file."""
+    target = Path(target)
+    if not target.exists():
+        tmp = target.with_name(target.name + ".tmp")
+        opener = gzip.open if target.name.endswith(".gz") else open
+        with gzip.open(source, "rt", encoding="utf-8") as src, opener(tmp, "wt", encoding="utf-8") as dst:
+            for i, line in enumerate(src):
+                if i >= n:
+                    break
+                dst.write(line)
+        tmp.rename(target)
+    return target
+
+
+def rss_mb() -> tuple[float, float]:
+    """This process's resident memory now and at its peak, in MB."""
+    status = Path("/proc/self/status").read_text()
+    now = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+    peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+    return now, peak
+
+
+def distinct_articles(chunk_ids: Iterable[str], article_of: dict[str, str], k: int = 10) -> list[str]:
+    """The first ``k`` distinct articles of a chunk ranking (an article ranks as its best chunk)."""
+    out: list[str] = []
+    for cid in chunk_ids:
+        aid = article_of.get(cid)
+        if aid and aid not in out:
+            out.append(aid)
+            if len(out) == k:
+                break
+    return out
 
 
 def machine() -> dict:

@@ -12,23 +12,12 @@ is taken within each round and the median reported. Target: ingest >= 0.9x the m
 from __future__ import annotations
 
 import argparse
-import gzip
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from common import median, record, table
-
-
-def subset(data_dir: Path, n: int, target: Path) -> Path:
-    with gzip.open(Path(data_dir) / "articles.jsonl.gz", "rt", encoding="utf-8") as src, \
-            gzip.open(target, "wt", encoding="utf-8") as dst:
-        for i, line in enumerate(src):
-            if i >= n:
-                break
-            dst.write(line)
-    return target
+from common import first_lines, median, record, table
 
 
 def timed_ingest(corpus: Path, work: Path, models_dir: Path) -> tuple[dict, list[str], float]:
@@ -71,7 +60,7 @@ def main() -> None:
     rounds = []
     with tempfile.TemporaryDirectory(prefix="kiosque-ingest-") as tmp:
         tmp = Path(tmp)
-        corpus = subset(args.orangesum_dir, args.articles, tmp / "corpus.jsonl.gz")
+        corpus = first_lines(args.orangesum_dir / "articles.jsonl.gz", args.articles, tmp / "corpus.jsonl.gz")
         texts = None
         for r in range(args.rounds):
             if texts is not None:  # the model alone, on the texts the previous ingest embedded

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import hit_metrics, median, ranks_of_gold, read_jsonl, record, table
+from common import distinct_articles, first_lines, hit_metrics, median, ranks_of_gold, read_jsonl, record, rss_mb, table
 
 ARTICLES = "articles.jsonl.gz"
 QUERIES = "queries.valid.jsonl"
@@ -40,16 +39,7 @@ def corpus_file(data_dir: Path, store_dir: Path, limit: int) -> Path:
     source = Path(data_dir) / ARTICLES
     if not limit:
         return source
-    target = store_dir.parent / f"{store_dir.name}-first{limit}.jsonl.gz"
-    if not target.exists():
-        tmp = target.with_suffix(".tmp")
-        with gzip.open(source, "rt", encoding="utf-8") as src, gzip.open(tmp, "wt", encoding="utf-8") as dst:
-            for i, line in enumerate(src):
-                if i >= limit:
-                    break
-                dst.write(line)
-        tmp.rename(target)
-    return target
+    return first_lines(source, limit, store_dir.parent / f"{store_dir.name}-first{limit}.jsonl.gz")
 
 
 def article_ids(path: Path) -> set[str]:
@@ -90,13 +80,6 @@ def ingest(store_dir: Path, corpus: Path, label: str) -> dict:
     return out
 
 
-def rss_mb() -> tuple[float, float]:
-    status = Path("/proc/self/status").read_text()
-    now = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
-    peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
-    return now, peak
-
-
 def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
     """What a serving process sees: open the store, load the model, answer the queries warm."""
 
@@ -124,8 +107,8 @@ def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
     keyword_only, dense_only = [], []
     candidates = app.settings.retrieval.candidates
     for text, qvec in zip(texts, qvecs):
-        keyword_only.append(_articles([c for c, _ in keyword.search(text, candidates)], spans))
-        dense_only.append(_articles([c for c, _ in store.vectors.query(qvec, candidates)], spans))
+        keyword_only.append(distinct_articles([c for c, _ in keyword.search(text, candidates)], spans))
+        dense_only.append(distinct_articles([c for c, _ in store.vectors.query(qvec, candidates)], spans))
     describe = app.embedder.describe()
     counts = app.store.catalog.counts()
     app.close()
@@ -137,17 +120,6 @@ def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
                        **{f"{k}_p50": median(v) for k, v in parts.items()}},
         "rss_mb": {"after_queries": rss_now, "peak": rss_peak}, "ready_seconds": ready_s, "embedder": describe,
     }
-
-
-def _articles(chunk_ids: list[str], spans: dict, k: int = 10) -> list[str]:
-    out: list[str] = []
-    for cid in chunk_ids:
-        aid = spans.get(cid)
-        if aid and aid not in out:
-            out.append(aid)
-            if len(out) == k:
-                break
-    return out
 
 
 def main() -> None:

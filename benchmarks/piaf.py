@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import hit_metrics, load_piaf, median, ranks_of_gold, record, table
+from common import distinct_articles, hit_metrics, load_piaf, median, ranks_of_gold, record, table
 
 DEPTH = 10  # every metric looks at the top 10 articles
 
@@ -58,22 +58,10 @@ def build(store_dir: Path, paragraphs: list[dict], overrides: dict):
     return app, report, time.perf_counter() - t0
 
 
-def first_articles(chunk_ids: list[str], spans: dict, k: int) -> list[str]:
-    """Distinct articles in chunk-ranking order (an article ranks as its best chunk)."""
-    out: list[str] = []
-    for cid in chunk_ids:
-        span = spans.get(cid)
-        if span and span[0] not in out:
-            out.append(span[0])
-            if len(out) == k:
-                break
-    return out
-
-
 def rankings(app, questions: list[dict], candidates: int) -> tuple[dict[str, list[list[str]]], dict]:
     """keyword, dense and hybrid article rankings for every question, plus per-query timings."""
     store, retriever = app.store, app.retriever
-    spans = {r.id: (r.article_id, r.start, r.end) for r in store.catalog.chunk_rows()}
+    article_of = {r.id: r.article_id for r in store.catalog.chunk_rows()}
     keyword = store.keyword_index()
     texts = [q["question"] for q in questions]
     qvecs = app.embedder.embed_queries(texts)
@@ -81,9 +69,9 @@ def rankings(app, questions: list[dict], candidates: int) -> tuple[dict[str, lis
     times = []
     for text, qvec in zip(texts, qvecs):
         hits = keyword.search(text, candidates)
-        out["keyword"].append(first_articles([c for c, _ in hits], spans, DEPTH))
+        out["keyword"].append(distinct_articles([c for c, _ in hits], article_of, DEPTH))
         dense = store.vectors.query(qvec, candidates)
-        out["dense"].append(first_articles([c for c, _ in dense], spans, DEPTH))
+        out["dense"].append(distinct_articles([c for c, _ in dense], article_of, DEPTH))
         t0 = time.perf_counter()
         result = retriever.search(text, k=DEPTH)
         times.append((time.perf_counter() - t0) * 1e3)

@@ -220,10 +220,11 @@ def profile(question: str, keyword_language: str = "french") -> QuestionProfile:
     name_terms = set(analyzer.terms(" ".join(_names(text))))
     focus = tuple(t for t in terms if t not in name_terms)
     verbs = _verbs(text, analyzer)
+    asked = _asked(text, analyzer, question_stopterms())
     return QuestionProfile(
         text=text, language=language, kind=question_kind(text), names=names,
         numbers=tuple(n.strip() for n in numbers), terms=terms,
         words=frozenset(fold(w) for w in _WORD.findall(text)),
         focus=focus, verbs=tuple(t for t in focus if t in verbs),
-        asked=(lambda a: a if a in focus else None)(_asked(text, analyzer, question_stopterms())),
+        asked=asked if asked in focus else None,
     )

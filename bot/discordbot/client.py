@@ -97,8 +97,6 @@ class KiosqueBot(commands.Bot):
     async def answer(self, question: str, history: list[Turn] | None, filters: Filters | None = None) -> Answer:
         """The answerer, in a worker thread: the event loop (and the gateway heartbeat) never waits on it."""
         async with self._answer_slots:
-            if filters is None:  # engines written before filters existed keep working
-                return await asyncio.to_thread(self.engine.answer, question, history or None)
             return await asyncio.to_thread(self.engine.answer, question, history or None, filters)
 
     async def timeline(self, topic: str, filters: Filters | None = None) -> Timeline:

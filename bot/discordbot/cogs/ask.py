@@ -44,12 +44,10 @@ class AskCog(commands.Cog, name="Ask"):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000],
                   as_of: str | None = None, source: str | None = None) -> None:
         bot = self.bot
-        lang = language_of(question, str(interaction.locale))
-        reply = InteractionReply(interaction)
-        filters = await self.filters(as_of, source, lang, reply)
-        if filters is False or not await self.may_ask(interaction, lang, reply):
+        admitted = await self.admit(interaction, question, as_of, source)
+        if admitted is None:
             return
-        await reply.defer()
+        lang, reply, filters = admitted
         turns = []
         if history.is_bot_thread(interaction.channel, bot.user.id):
             turns = await history.conversation_in_thread(interaction.channel, bot.user.id, bot.memory)
@@ -64,12 +62,10 @@ class AskCog(commands.Cog, name="Ask"):
     )
     async def timeline(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 300],
                        as_of: str | None = None, source: str | None = None) -> None:
-        lang = language_of(topic, str(interaction.locale))
-        reply = InteractionReply(interaction)
-        filters = await self.filters(as_of, source, lang, reply)
-        if filters is False or not await self.may_ask(interaction, lang, reply):
+        admitted = await self.admit(interaction, topic, as_of, source)
+        if admitted is None:
             return
-        await reply.defer()
+        lang, reply, filters = admitted
         try:
             result = await self.bot.timeline(topic, filters)
         except Exception:
@@ -121,16 +117,22 @@ class AskCog(commands.Cog, name="Ask"):
             return False
         return await self.within_rate(who.user_id, lang, reply)
 
-    async def filters(self, as_of: str | None, source: str | None, lang: str, reply: Reply):
-        """The options of /ask and /timeline as retrieval filters; False (after saying why) for a bad date."""
-        date_to = None
-        if as_of:
-            date_to = parse_date(as_of)
-            if date_to is None:
-                await reply.send(say(lang, "bad_date", value=as_of[:40]), ephemeral=True)
-                return False
+    async def admit(self, interaction: discord.Interaction, text: str, as_of: str | None,
+                    source: str | None) -> tuple[str, Reply, Filters | None] | None:
+        """The common start of /ask and /timeline: the language, the reply, the options as retrieval
+        filters, the allow lists and the rate limit, then the deferral. None (after saying why to the
+        asker only) for a bad date or a refusal."""
+        lang = language_of(text, str(interaction.locale))
+        reply = InteractionReply(interaction)
+        date_to = parse_date(as_of) if as_of else None
+        if as_of and date_to is None:
+            await reply.send(say(lang, "bad_date", value=as_of[:40]), ephemeral=True)
+            return None
+        if not await self.may_ask(interaction, lang, reply):
+            return None
+        await reply.defer()
         outlets = (source.strip(),) if source and source.strip() else ()
-        return Filters(date_to=date_to, outlets=outlets) if (date_to or outlets) else None
+        return lang, reply, Filters(date_to=date_to, outlets=outlets) if (date_to or outlets) else None
 
     def facts(self, message: discord.Message) -> policy.MessageFacts:
         bot_id = self.bot.user.id

@@ -341,7 +341,7 @@ async def test_allow_lists_for_channels_and_roles(fake, start_bot):
 
 async def test_an_error_is_a_short_apology_and_a_logged_traceback(fake, start_bot, kiosque, caplog):
     class Broken(KiosqueEngine):
-        def answer(self, question, history=None):
+        def answer(self, question, history=None, filters=None):
             raise RuntimeError("the store exploded")
 
     await start_bot(Broken(kiosque))
