@@ -99,6 +99,10 @@ class _ChunkMap:
     members: dict[str, list[str]] = field(default_factory=dict)
 
 
+#: with filters, the dense side first looks this many times deeper into the unfiltered ranking
+OVERFETCH = 8
+
+
 class HybridRetriever:
     """Keyword and dense candidates fused into one chunk ranking; articles rank as their best chunk.
 
@@ -120,6 +124,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self._map = _ChunkMap()
         self._lock = threading.Lock()
+        self._meta: tuple | None = None
 
     # -- committed view -------------------------------------------------------------------------
     def _chunk_map(self) -> _ChunkMap:
@@ -138,15 +143,36 @@ class HybridRetriever:
         return self._map
 
     def _keyword_mask(self, keyword, chunks: _ChunkMap, filters: Filters) -> np.ndarray | None:
+        """Which keyword rows pass the filters, in numpy: a Python loop over 100k chunks took 65 ms."""
         if not filters.active:
             return None
-        mask = np.zeros(len(keyword.chunk_ids), dtype=bool)
-        for i, cid in enumerate(keyword.chunk_ids):
-            span = chunks.spans.get(cid)
-            if span:
-                date, outlet = chunks.article_info.get(span[0], (None, None))
-                mask[i] = filters.admits(date, outlet)
+        dates, outlet_of_row, outlets = self._row_meta(keyword, chunks)
+        mask = np.ones(len(dates), dtype=bool)
+        if filters.date_from:
+            mask &= (dates != "") & (dates >= filters.date_from)
+        if filters.date_to:
+            mask &= (dates != "") & (dates <= filters.date_to)
+        if filters.outlets:  # few distinct outlets: decide each once
+            by_outlet = Filters(outlets=filters.outlets)
+            ok = np.array([by_outlet.admits(None, o) for o in outlets] or [False])
+            mask &= ok[outlet_of_row]
         return mask
+
+    def _row_meta(self, keyword, chunks: _ChunkMap) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Per keyword row: its article's date ('' if none) and the index of its outlet; cached for
+        one keyword generation and one catalog generation."""
+        key = (id(keyword), chunks.generation)
+        cached = self._meta
+        if cached is None or cached[0] != key:
+            dates, outlets = [], []
+            for cid in keyword.chunk_ids:
+                span = chunks.spans.get(cid)
+                date, outlet = chunks.article_info.get(span[0], (None, None)) if span else (None, None)
+                dates.append(date or "")
+                outlets.append(outlet or "")
+            names, index = np.unique(np.asarray(outlets, dtype=object).astype(str), return_inverse=True)
+            cached = self._meta = (key, (np.asarray(dates, dtype=str), index, [str(n) for n in names]))
+        return cached[1]
 
     # -- search ---------------------------------------------------------------------------------
     def search_chunks(self, query: str, *, k: int | None = None, filters: Filters | None = None,
@@ -165,12 +191,7 @@ class HybridRetriever:
         t1 = time.perf_counter()
         qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t2 = time.perf_counter()
-        where = filters.chroma_where()
-        if self.store.catalog.has_pending():
-            # an ingest is writing chunks that are not committed yet: hide them
-            visible = {"gen": {"$lte": self.store.catalog.generation}}
-            where = visible if where is None else {"$and": [where, visible]}
-        dense_hits = self.store.vectors.query(qvec, min(self.candidates, len(chunks.spans)), where)
+        dense_hits = self._dense(qvec, chunks, filters)
         t3 = time.perf_counter()
         timings.update(keyword_ms=(t1 - t0) * 1e3, embed_query_ms=(t2 - t1) * 1e3, dense_ms=(t3 - t2) * 1e3)
 
@@ -200,6 +221,24 @@ class HybridRetriever:
             passages.append(Passage(cid, aid, start, end, "", fused[cid], krank.get(cid), drank.get(cid),
                                     dscore.get(cid)))
         return passages
+
+    def _dense(self, qvec: np.ndarray, chunks: _ChunkMap, filters: Filters) -> list[tuple[str, float]]:
+        n = min(self.candidates, len(chunks.spans))
+        pending = self.store.catalog.has_pending()
+        if filters.active and not pending:
+            # Chroma's metadata pre-filter scans every chunk (420 ms at 100k): look further down the
+            # plain ranking first, and pre-filter only when the filters are so narrow that too few remain
+            wide = self.store.vectors.query(qvec, min(n * OVERFETCH, len(chunks.spans)))
+            admitted = [(cid, score) for cid, score in wide if cid in chunks.spans
+                        and filters.admits(*chunks.article_info.get(chunks.spans[cid][0], (None, None)))]
+            if len(admitted) >= n or len(wide) >= len(chunks.spans):
+                return admitted[:n]
+        where = filters.chroma_where()
+        if pending:
+            # an ingest is writing chunks that are not committed yet: hide them
+            visible = {"gen": {"$lte": self.store.catalog.generation}}
+            where = visible if where is None else {"$and": [where, visible]}
+        return self.store.vectors.query(qvec, n, where)
 
     def _fuse(self, krank: dict[str, int], kscore: dict[str, float], drank: dict[str, int],
               dscore: dict[str, float]) -> dict[str, float]:

@@ -69,3 +69,28 @@ def test_filters_by_date_and_outlet(retriever):
     assert recent.article_ids == ["004_49cb5cfbe3980482"]
     old = retriever.search("Russie Iran", k=5, filters=Filters(date_to="2025-01-01"))
     assert old.article_ids == ["003_747d8f32a30fbfc0"]  # articles without a date never pass a date filter
+
+
+@pytest.mark.parametrize("overfetch", [1, 100])
+def test_filtered_dense_side_matches_chromas_own_filter(seeds_store, embedder, monkeypatch, overfetch):
+    """Deep enough in the plain ranking (100) or falling back to Chroma's pre-filter (1): the same
+    chunks, in the same order, as Chroma filtering by itself."""
+    from index import retrieval
+
+    monkeypatch.setattr(retrieval, "OVERFETCH", overfetch)
+    r = HybridRetriever(seeds_store, embedder, candidates=3)
+    for filters in (Filters(date_to="2025-01-01"), Filters(date_from="2025-01-01")):
+        qvec = embedder.embed_queries(["Russie Iran accord"])[0]
+        got = r._dense(qvec, r._chunk_map(), filters)
+        want = seeds_store.vectors.query(qvec, 3, filters.chroma_where())
+        assert got and [c for c, _ in got] == [c for c, _ in want]
+
+
+def test_keyword_rows_are_filtered_like_the_articles(retriever, seeds_store):
+    keyword = seeds_store.keyword_index()
+    chunks = retriever._chunk_map()
+    for filters in (Filters(date_to="2025-01-01"), Filters(outlets=("brussels",)),
+                    Filters(date_from="2024-01-01", outlets=("morning",))):
+        mask = retriever._keyword_mask(keyword, chunks, filters)
+        want = [filters.admits(*chunks.article_info.get(chunks.spans[c][0], (None, None))) for c in keyword.chunk_ids]
+        assert mask.tolist() == want and any(want)
