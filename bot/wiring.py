@@ -13,6 +13,9 @@ from pathlib import Path
 
 from bot.answer.answerer import Answerer
 from bot.answer.generative import make_llm
+from bot.answer.reader.nlp import FrenchNLP
+from bot.answer.reader.pipeline import Reader
+from bot.answer.reader.weights import default_weights
 from bot.settings import Settings
 from index.embedders import LazyEmbedder, choose_backend, make_embedder, model_name
 from index.embedders.hardware import choose_precision, cpu_bf16_support
@@ -71,8 +74,19 @@ class Kiosque:
             l = self.settings.llm
             llm = make_llm(l.provider, l.base_url, l.model, l.api_key.get_secret_value() if l.api_key else None,
                            l.timeout_s, l.temperature, l.max_tokens)
-        return Answerer(self.retriever, top_k=self.settings.retrieval.top_k, max_quotes=a.max_quotes, mode=a.mode,
-                        llm=llm, show_related=a.show_related_on_refusal, keyword_language=self.settings.retrieval.language)
+        return Answerer(self.retriever, self.reader, top_k=self.settings.retrieval.top_k, mode=a.mode, llm=llm,
+                        show_related=a.show_related_on_refusal, keyword_language=self.settings.retrieval.language)
+
+    @cached_property
+    def nlp(self) -> FrenchNLP:
+        """spaCy's French pipeline (entities, parse), loaded on first use."""
+        return FrenchNLP(self.settings.answer.nlp_model)
+
+    @cached_property
+    def reader(self) -> Reader:
+        """The extractive reader: which sentences answer, and which words of them."""
+        store = self.store
+        return Reader(store.analyzer, store.keyword_index, self.embedder, self.nlp, default_weights())
 
     @cached_property
     def retriever(self) -> HybridRetriever:

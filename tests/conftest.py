@@ -84,3 +84,20 @@ def kiosque_env(store_dir: Path, cache_dir: Path, **extra) -> dict[str, str]:
     )
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """spaCy's French pipeline as the reader uses it (loaded once per session)."""
+    from bot.answer.reader.nlp import FrenchNLP
+
+    return FrenchNLP()
+
+
+@pytest.fixture(scope="session")
+def seeds_reader(seeds_store, embedder, nlp):
+    """The reader over the seeds store, with the fitted weights that ship."""
+    from bot.answer.reader.pipeline import Reader
+    from bot.answer.reader.weights import default_weights
+
+    return Reader(seeds_store.analyzer, seeds_store.keyword_index, embedder, nlp, default_weights())

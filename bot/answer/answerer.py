@@ -12,12 +12,14 @@ import time
 import unicodedata
 from dataclasses import replace
 
-from bot.answer.extractive import ExtractiveAnswerer, compose, date_notes, to_citation
 from bot.answer.followup import resolve
 from bot.answer.frames import frame
 from bot.answer.generative import LLMUnavailable, SupportCheck, check, citations_from, generate
-from bot.answer.question import detect_language, profile
-from bot.answer.types import Answer, Turn
+from bot.answer.reader.compose import citation, citations_of, compose, date_notes
+from bot.answer.reader.lexicon import detect_language
+from bot.answer.reader.pipeline import Reader, Reading
+from bot.answer.reader.question import analyse
+from bot.answer.types import Answer, Turn, WeighedSentence
 from index.retrieval import Filters, HybridRetriever
 from index.sentences import split_sentences
 
@@ -31,24 +33,22 @@ class Answerer:
     def __init__(
         self,
         retriever: HybridRetriever,
+        reader: Reader,
         *,
         top_k: int = 5,
-        max_quotes: int = 3,
         mode: str = "extractive",
         llm=None,
         show_related: bool = True,
         keyword_language: str = "french",
     ):
         self.retriever = retriever
+        self.reader = reader
         self.top_k = top_k
         self.mode = mode
         self.llm = llm
         self.show_related = show_related
         self.keyword_language = keyword_language
-        store = retriever.store
-        self.extractive = ExtractiveAnswerer(store.analyzer, store.keyword_index, retriever.embedder,
-                                             max_quotes=max_quotes)
-        self.support_check = SupportCheck(store.analyzer, retriever.embedder)
+        self.support_check = SupportCheck(retriever.store.analyzer, retriever.embedder, reader.nlp)
 
     def answer(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
                *, explain: bool = False) -> Answer:
@@ -61,8 +61,8 @@ class Answerer:
             return self._message(question, lang, frame(lang, "empty_index"), t0)
 
         resolved = resolve(question, history)
-        q = profile(resolved.question, self.keyword_language)
-        q = replace(q, language=lang, kind=resolved.kind or q.kind)
+        q = analyse(resolved.question, self.keyword_language)
+        q = replace(q, language=lang, answer_type=resolved.kind or q.answer_type)
         retrieval = self.retriever.search(resolved.question, k=self.top_k, filters=filters)
         timings = dict(retrieval.timings_ms)
         retrieved = retrieval.article_ids
@@ -75,25 +75,24 @@ class Answerer:
             exclude = set()
             if resolved.wants_more and resolved.previous_answer:
                 exclude = _quoted_in(resolved.previous_answer, retrieval)
-            extraction = self.extractive.extract(q, retrieval, exclude=exclude)
-            timings.update(extraction.timings_ms)
-            citations = [to_citation(i + 1, c, lang) for i, c in enumerate(extraction.chosen)]
+            reading = self.reader.read(q, retrieval, exclude=exclude)
+            timings.update(reading.timings_ms)
+            citations, items = citations_of(reading, lang)
             if citations:
-                text, notes = compose(lang, citations)
-                refused = False
+                text, notes = compose(lang, reading, citations, items)
             else:
                 text, notes = frame(lang, "refusal"), []
-                refused = True
             if fallback_reason:
                 text = f"{text}\n{frame(lang, 'fallback_note')}"
-            related = [to_citation(i + 1, c, lang) for i, c in enumerate(extraction.related)] if self.show_related else []
+            related = [_related(i + 1, c, lang) for i, c in enumerate(reading.related)] if self.show_related else []
             answer = Answer(
-                question=question, text=text, citations=citations, refused=refused, language=lang,
+                question=question, text=text, citations=citations, refused=reading.refused, language=lang,
                 mode="extractive", resolved_question=resolved.question, fallback_reason=fallback_reason,
-                related=related if refused else [], retrieved=retrieved, notes=notes,
+                related=related if reading.refused else [], retrieved=retrieved, notes=notes,
+                answerable=round(reading.answerable, 4),
             )
             if explain:
-                answer.evidence = [_explained(c, ok, q) for c, ok in extraction.weighed]
+                answer.evidence = _weighed(reading)
         answer.retrieved = retrieved
         answer.timings_ms = {**timings, "total_ms": (time.perf_counter() - t0) * 1e3}
         return answer
@@ -133,15 +132,17 @@ class Answerer:
                       resolved_question=question, timings_ms={"total_ms": (time.perf_counter() - t0) * 1e3})
 
 
-def _explained(c, supported: bool, q) -> dict:
-    e = c.evidence
-    return {
-        "article_id": c.article.id, "start": c.start, "end": c.end, "sentences": c.sentences, "score": round(c.score, 3),
-        "supported": supported, "coverage": round(e.coverage, 2), "focus_missing": f"{e.focus_missing}/{e.focus_total}",
-        "names_here": round(e.names_here, 2), "names_in_article": round(e.names_in_article, 2), "kind": q.kind,
-        "kind_ok": e.kind_ok, "window": e.window, "dense": None if e.dense is None else round(e.dense, 3),
-        "cross_lingual": c.cross_lingual, "text": c.text,
-    }
+def _related(n: int, candidate, lang: str):
+    from bot.answer.reader.pipeline import Finding
+
+    return citation(n, Finding(candidate, 0.0), lang)
+
+
+def _weighed(reading: Reading) -> list[WeighedSentence]:
+    chosen = {id(f.candidate) for f in reading.findings}
+    return [WeighedSentence(c.article.id, c.start, c.end, c.text, round(p, 4), id(c) in chosen, c.cross_lingual,
+                            {k: round(v, 3) for k, v in feats.items()})
+            for c, p, feats in reading.shortlist]
 
 
 def _clean(question: str) -> str:

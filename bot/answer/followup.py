@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.answer.question import _names, question_kind
+from bot.answer.reader.question import answer_type, names_in
 from bot.answer.types import Turn
 from index.keyword import fold
 
@@ -43,7 +43,7 @@ def is_followup(question: str) -> bool:
         return False
     if _CONNECTOR.match(text):
         return True
-    names = _names(question)
+    names = names_in(question)
     has_anaphora = any(w in _ANAPHORA for w in words) or "ce dernier" in text
     return (has_anaphora and not names) or (len(words) <= 3 and not names)
 
@@ -55,8 +55,8 @@ def resolve(question: str, history: list[Turn] | None) -> Resolved:
     if not is_followup(question):
         return Resolved(question, False)
     previous = last.resolved_question or last.question
-    kind_now = question_kind(re.sub(r"^(et|and)\s+", "", question.strip(), flags=re.IGNORECASE))
-    kind = kind_now if kind_now != "what" else question_kind(previous)
+    kind_now, _ = answer_type(re.sub(r"^(et|and)\s+", "", question.strip(), flags=re.IGNORECASE))
+    kind = kind_now if kind_now != "other" else answer_type(previous)[0]
     return Resolved(
         question=f"{previous} {question.strip()}", is_followup=True, wants_more=bool(_MORE.search(question)),
         kind=kind, previous_answer=last.answer,

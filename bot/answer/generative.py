@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.answer.frames import frame, prompt
+from bot.answer.reader.compose import also_in
 from bot.answer.types import Citation
 from index.retrieval import RetrievalResult
 from index.sentences import split_sentences
@@ -122,13 +123,17 @@ def check(answer: str, passages: list[NumberedPassage], lang: str, supports=None
 
 
 class SupportCheck:
-    """Is a generated sentence supported by the passages it cites? Most of its content terms must
-    occur in them (stemmed and accent-folded), every number it states must too; a sentence in
-    another language than the passages is compared by meaning instead (embeddings)."""
+    """Is a generated sentence supported by the passages it cites? It must state no person,
+    organisation, place, date or number that they lack (the reader's entities and normalised
+    values, ``reader/claims.py``), and most of its content terms must occur in them (stemmed and
+    accent-folded); a sentence in another language than the passages is compared by meaning instead."""
 
-    def __init__(self, analyzer, embedder, *, min_overlap: float = 0.5, min_similarity: float = 0.8):
+    def __init__(self, analyzer, embedder, nlp=None, *, min_overlap: float = 0.5, min_similarity: float = 0.8):
+        from bot.answer.reader.claims import ClaimCheck
+
         self.analyzer = analyzer
         self.embedder = embedder
+        self.claims = ClaimCheck(nlp, embedder) if nlp is not None else None
         self.min_overlap = min_overlap
         self.min_similarity = min_similarity
 
@@ -137,11 +142,11 @@ class SupportCheck:
 
         claim = _MARKER.sub(" ", sentence)
         cited_text = " ".join(cited)
-        numbers = [n for n in re.findall(r"\d[\d\s.,]*\d|\d", claim)]
-        digits = re.sub(r"[\s.,]", "", cited_text)
-        missing = [n for n in numbers if re.sub(r"[\s.,]", "", n) not in digits]
-        if missing:
-            return f"states number(s) {missing} that the cited passage does not contain"
+        if self.claims is not None:
+            missing = self.claims.missing(claim, cited)
+            if missing:
+                what = ", ".join(f"{f.text!r}" for f in missing[:3])
+                return f"states {what}, which the cited passage does not contain"
         terms = set(self.analyzer.terms(claim))
         if not terms:
             return None
@@ -178,8 +183,6 @@ def citations_from(checked: Checked, passages: list[NumberedPassage], retrieval:
             p = by_n[n]
             article = retrieval.sources[p.source_index].article
             start, end = _quote_span(article.text, p, sentence, quotes)
-            from bot.answer.extractive import also_in
-
             citations.append(Citation(
                 n=renumber[n], article_id=article.id, title=article.title, outlet=article.outlet, date=article.date,
                 date_source=article.date_source, url=article.url, quote=article.text[start:end], start=start, end=end,

@@ -7,9 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answer.extractive import to_citation
 from bot.answer.frames import frame
-from bot.answer.question import detect_language, profile
+from bot.answer.reader.candidates import candidates
+from bot.answer.reader.compose import citation
+from bot.answer.reader.features import FEATURES, Featurizer
+from bot.answer.reader.lexicon import detect_language
+from bot.answer.reader.pipeline import Finding
+from bot.answer.reader.question import analyse
 from bot.answer.types import Citation
 from index.retrieval import Filters
 
@@ -38,25 +42,27 @@ def build_timeline(answerer, topic: str, *, k: int = 12, filters: Filters | None
     retrieval = answerer.retriever.search(topic, k=k, filters=filters)
     if not retrieval.sources:
         return Timeline(topic, lang, [], frame(lang, "timeline_empty"))
-    q = profile(topic, answerer.keyword_language)
-    extractive = answerer.extractive
-    n_passages = sum(len(s.passages) for s in retrieval.sources)
+    q = analyse(topic, answerer.keyword_language)
+    reader = answerer.reader
+    featurizer = Featurizer(reader.analyzer, reader.keyword_index().idf)
+    col = {n: i for i, n in enumerate(FEATURES)}
     gists = []
     for source in retrieval.sources:
         sub = type(retrieval)([source], {}, retrieval.query_vector)
-        cands = [c for c in extractive.candidates(q, sub) if c.sentences == 1 and len(c.text) >= 40]
+        cands = [c for c in candidates(sub, lang) if len(c.text) >= 40]
         if not cands:
             continue
-        for c in cands:
-            c.score = extractive._score(c, q, n_passages)
+        m = featurizer.lexical(q, cands)
+        prob = reader.weights.lexical.probabilities(m, FEATURES)
         # the sentence that speaks most of the topic (names count: Shoigu is Choïgou elsewhere)
-        best = max(cands, key=lambda c: (c.evidence.coverage + (c.evidence.names_here if q.names else 0), c.score))
-        named = bool(q.names) and best.evidence.names_here == 1.0
-        if (best.evidence.coverage < MIN_COVERAGE and not named) or best.evidence.names_in_article < 1.0:
+        i = max(range(len(cands)), key=lambda i: (m[i, col["coverage_soft"]] + (m[i, col["names_here"]] if q.names else 0),
+                                                   prob[i]))
+        named = bool(q.names) and m[i, col["names_here"]] == 1.0
+        if (m[i, col["coverage_soft"]] < MIN_COVERAGE and not named) or m[i, col["names_article"]] < 1.0:
             continue
-        gists.append(best)
+        gists.append(cands[i])
     gists.sort(key=lambda c: (c.article.date or "9999-99-99", c.article.id))
-    entries = [to_citation(i + 1, c, lang) for i, c in enumerate(gists)]
+    entries = [citation(i + 1, Finding(c, 0.0), lang) for i, c in enumerate(gists)]
     if not entries:
         return Timeline(topic, lang, [], frame(lang, "timeline_empty"))
     lines = [frame(lang, "timeline_title", topic=topic)]

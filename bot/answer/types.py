@@ -25,6 +25,11 @@ class Citation:
     end: int
     #: other outlets that published the same story (wire copies collapsed into this source)
     also_in: tuple[str, ...] = ()
+    #: the words of the quote that answer (a name, a date, a figure), verbatim:
+    #: ``article.text[span_start:span_end] == answer_span``; None when the whole quote answers
+    answer_span: str | None = None
+    span_start: int | None = None
+    span_end: int | None = None
 
     @property
     def date_is_approximate(self) -> bool:
@@ -41,6 +46,21 @@ class Citation:
         if self.also_in:
             line += " · " + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in)
         return line
+
+
+@dataclass(frozen=True)
+class WeighedSentence:
+    """A sentence the reader weighed (``--explain``): its probability of answering and why."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    probability: float
+    chosen: bool
+    cross_lingual: bool
+    #: the named features the fitted scorer read
+    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,8 +96,10 @@ class Answer:
     #: remarks about the sources, e.g. which of two disagreeing articles is newer
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
-    #: with ``explain``: the candidate sentences weighed, with their evidence (best first)
-    evidence: list[dict] = field(default_factory=list)
+    #: with ``explain``: the candidate sentences weighed, best first
+    evidence: list[WeighedSentence] = field(default_factory=list)
+    #: the reader's probability that the best sentence answers (extractive mode)
+    answerable: float | None = None
 
     def sources(self) -> list[tuple[list[int], Citation]]:
         """One entry per cited article, with the numbers of all its quotes, in order of first citation."""

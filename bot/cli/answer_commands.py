@@ -59,15 +59,17 @@ def ask(
 
 
 def _print_evidence(answer) -> None:
-    """One line per sentence weighed: decision, score, and each piece of evidence."""
-    out.print("\nSentences weighed, best first (ok = passes the evidence check):", markup=False)
+    """One line per sentence weighed: its probability of answering and the features that decided."""
+    if answer.answerable is not None:
+        out.print(f"\nAnswerable: {answer.answerable:.2f} (the reader refuses below its fitted threshold)", markup=False)
+    out.print("Sentences weighed, best first (* = quoted):", markup=False)
     for e in answer.evidence:
-        dense = "-" if e["dense"] is None else f"{e['dense']:.3f}" + (" x-lingual" if e["cross_lingual"] else "")
+        f = e.features
         out.print(
-            f"{'ok ' if e['supported'] else 'no '} {e['score']:.2f}  cover {e['coverage']:.2f}  "
-            f"focus missing {e['focus_missing']}  names {e['names_here']:.1f}/{e['names_in_article']:.1f}  "
-            f"{e['kind']}:{'yes' if e['kind_ok'] else 'no'}  window {e['window']}  dense {dense}  "
-            f"[{e['article_id']}] {e['text'][:110]}", markup=False, soft_wrap=True)
+            f"{'*' if e.chosen else ' '} {e.probability:.2f}  cover {f.get('coverage_soft', 0):.2f}  "
+            f"context {f.get('context_coverage', 0):.2f}  names {f.get('names_here', 0):.1f}/{f.get('names_article', 0):.1f}  "
+            f"kind {'yes' if f.get('kind_present') else 'no'}  dense {f.get('dense', 0):.3f}"
+            f"{' x-lingual' if e.cross_lingual else ''}  [{e.article_id}] {e.text[:110]}", markup=False, soft_wrap=True)
 
 
 def chat(

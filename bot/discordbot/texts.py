@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answer.question import detect_language
+from bot.answer.reader.lexicon import detect_language
 
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {

@@ -72,12 +72,21 @@ def context_of(app) -> dict:
         "fusion": s.retrieval.fusion,
         "dense_weight": s.retrieval.dense_weight,
         "rrf_k": s.retrieval.rrf_k,
-        "max_quotes": s.answer.max_quotes,
+        "nlp_model": s.answer.nlp_model,
+        "reader_weights": _reader_weights_digest(),
     }
     if s.answer.mode == "generative":
         settings.update(llm_provider=s.llm.provider, llm_model=s.llm.model)
     corpus = {"store": status["store"], "articles": status["articles"], "chunks": status["chunks"]}
     return {"settings": settings, "corpus": corpus}
+
+
+def _reader_weights_digest() -> str:
+    """Which fitted reader answered (the weights file's digest)."""
+    from importlib import resources
+
+    data = resources.files("bot.answer.reader").joinpath("weights.json").read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _file_digest(path: Path | None) -> str | None:

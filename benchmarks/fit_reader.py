@@ -1,0 +1,248 @@
+"""Fit the reader's weights (bot/answer/reader/weights.json) on PIAF — never on evals/seeds.jsonl.
+
+    .venv/bin/python benchmarks/fit_reader.py ../shared/data/piaf --store runs/piaf-store
+
+Only the *tune* half of PIAF's dev questions is read (questions grouped by paragraph; the first
+half of the paragraphs, benchmarks/common.py:piaf_halves); the held-out half is for
+benchmarks/reader.py alone. The 1,518 paragraphs are ingested by Kiosque and every question goes
+through the real retriever and the reader's own feature code, so what is fitted is what runs.
+
+What is fitted, each on its own labels:
+- first-stage sentence scorer (lexical features, every candidate): logistic regression, label
+  "the sentence contains a gold answer";
+- second-stage scorers (with the sentence's meaning, on the first stage's shortlist), for a
+  sentence in the question's language and for one in another language (language-independent
+  features only — PIAF has no English questions, so that model sees no word overlap when fitted);
+- answerability (question-level): answerable questions against the same questions asked with their
+  own paragraph removed from the results; the refusal threshold is where the tune half's curve
+  best separates them (Youden's J: 1 - false refusals + refusals of the unanswerable);
+- the answer-span scorer: a listwise (softmax) model over the spans of the gold sentence, targets
+  the squared SQuAD F1 of each span;
+- how many sentences to shortlist, and when a second sentence is quoted: grid searches on tune.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from common import ROOT, contains_answer, load_piaf, piaf_halves, span_f1
+
+from bot.answer.reader.features import CROSS_LINGUAL, FEATURES, LEXICAL  # noqa: E402
+from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, answerability_features, span_design  # noqa: E402
+from bot.answer.reader.question import analyse  # noqa: E402
+from bot.answer.reader.spans import span_candidates, span_features  # noqa: E402
+from bot.answer.reader.weights import LinearModel, ReaderWeights  # noqa: E402
+
+#: language-independent question-level features, for the cross-lingual answerability model
+ANSWERABILITY_CROSS_LINGUAL = ("best_probability", "second_probability", "best_dense", "best_kind", "max_dense",
+                               "question_names", "names_article")
+SHORTLIST_SIZES = (4, 6, 8, 10)
+
+
+def retrieve(retriever, question: dict, removed: bool, k: int = 5):
+    """The retrieval for a question; ``removed``: as if its own paragraph were not indexed."""
+    result = retriever.search(question["question"], k=k + 1)
+    sources = [s for s in result.sources if not (removed and s.article.id == question["context_id"])][:k]
+    return replace(result, sources=sources)
+
+
+def unfitted() -> ReaderWeights:
+    """Weights that weigh nothing: the reader's feature code runs, nothing is decided with them."""
+    zero = LinearModel((), (), 0.0)
+    return ReaderWeights(lexical=zero, sentence=zero, sentence_cross_lingual=zero, answerable=zero,
+                         answerable_cross_lingual=zero, span=zero, refusal_threshold=0.0,
+                         refusal_threshold_cross_lingual=0.0, shortlist=0, second_quote_ratio=1.0,
+                         list_item_probability=1.0)
+
+
+def collect(app, questions: list[dict]) -> list[dict]:
+    """Every candidate sentence of every question (answerable, and with its paragraph removed),
+    with all features (second stage included) and its label."""
+    from bot.answer.reader.pipeline import Reader
+
+    retriever = app.retriever
+    reader = Reader(app.store.analyzer, app.store.keyword_index, app.embedder, app.nlp, unfitted())
+    out = []
+    t0 = time.perf_counter()
+    for n, q in enumerate(questions):
+        qa = analyse(q["question"])
+        for removed in (False, True):
+            result = retrieve(retriever, q, removed)
+            cands, matrix, _, _ = reader.featurize(qa, result, shortlist=0)
+            labels = np.array([contains_answer(c.text, q["answers"]) for c in cands], dtype=bool)
+            out.append({"q": q, "qa": qa, "removed": removed, "cands": cands, "X": matrix, "y": labels})
+        if n % 250 == 0:
+            print(f"  features: {n}/{len(questions)} questions, {time.perf_counter() - t0:.0f} s", flush=True)
+    return out
+
+
+def logistic(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], C: float = 1.0) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=5000).fit(X, y)
+    return LinearModel(names, tuple(round(float(c), 5) for c in model.coef_[0]), round(float(model.intercept_[0]), 5))
+
+
+def listwise(groups: list[np.ndarray], targets: list[np.ndarray], names: tuple[str, ...], l2: float = 10.0) -> LinearModel:
+    """Softmax over each group's rows, cross-entropy against the normalised targets, L2-regularised."""
+    from scipy.optimize import minimize
+
+    data = [(X, t / t.sum()) for X, t in zip(groups, targets) if t.sum() > 0]
+    d = data[0][0].shape[1]
+
+    def loss(w):
+        total, grad = 0.5 * l2 * float(w @ w), l2 * w
+        for X, t in data:
+            s = X @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            total -= float(t @ np.log(p + 1e-12))
+            grad = grad - X.T @ (t - p)
+        return total, grad
+
+    w = minimize(loss, np.zeros(d), jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
+    return LinearModel(names, tuple(round(float(c), 5) for c in w), 0.0)
+
+
+def shortlist_rows(first: LinearModel, X: np.ndarray, k: int) -> list[int]:
+    p = first.probabilities(X, FEATURES)
+    return [int(i) for i in np.argsort(-p, kind="stable")[:k]]
+
+
+def with_gap(X: np.ndarray, rows: list[int]) -> np.ndarray:
+    """The shortlist's rows with ``dense_gap`` relative to the shortlist, as the reader computes it."""
+    sub = X[rows].copy()
+    col = FEATURES.index
+    sub[:, col("dense_gap")] = sub[:, col("dense")] - sub[:, col("dense")].max()
+    return sub
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("piaf_dir", type=Path)
+    ap.add_argument("--store", type=Path, required=True, help="PIAF store directory (built if missing, then reused)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bot" / "answer" / "reader" / "weights.json")
+    ap.add_argument("--questions", type=int, default=0, help="fit on the first N tune questions only (a quick try)")
+    args = ap.parse_args()
+
+    from piaf import build
+
+    paragraphs, questions = load_piaf(args.piaf_dir)
+    tune, _held_out = piaf_halves(questions)  # the held-out half is never read here
+    if args.questions:
+        tune = tune[: args.questions]
+    app, _, _ = build(args.store, paragraphs, {})
+    print(f"tune: {len(tune)} questions over {len({q['context_id'] for q in tune})} paragraphs", flush=True)
+    data = collect(app, tune)
+    answerable = [d for d in data if not d["removed"] and len(d["y"])]
+
+    # 1. first stage: lexical features, every candidate
+    X1 = np.concatenate([d["X"] for d in answerable])
+    y1 = np.concatenate([d["y"] for d in answerable])
+    lexical_only = np.zeros_like(X1)
+    cols = [FEATURES.index(f) for f in LEXICAL]
+    lexical_only[:, cols] = X1[:, cols]
+    first = logistic(lexical_only[:, cols], y1, LEXICAL)
+
+    # 2. shortlist size and second stage, fitted on the shortlist as the reader will see it
+    recall = {}
+    for k in SHORTLIST_SIZES:
+        hits = [d["y"][shortlist_rows(first, d["X"], k)].any() for d in answerable if d["y"].any()]
+        recall[k] = float(np.mean(hits))
+    shortlist = min((k for k in SHORTLIST_SIZES if recall[k] >= recall[max(SHORTLIST_SIZES)] - 0.01),
+                    default=max(SHORTLIST_SIZES))
+    rows_of = {id(d): shortlist_rows(first, d["X"], shortlist) for d in data if len(d["y"])}
+    X2 = np.concatenate([with_gap(d["X"], rows_of[id(d)]) for d in answerable])
+    y2 = np.concatenate([d["y"][rows_of[id(d)]] for d in answerable])
+    sentence = logistic(X2, y2, FEATURES)
+    xl_cols = [FEATURES.index(f) for f in CROSS_LINGUAL]
+    sentence_xl = logistic(X2[:, xl_cols], y2, CROSS_LINGUAL)
+
+    # 3. answerability: answerable questions against the same ones with their paragraph removed
+    def question_rows(model: LinearModel, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        feats, labels, right = [], [], []
+        for d in data:
+            if not len(d["y"]):
+                continue
+            rows = rows_of[id(d)]
+            sub = with_gap(d["X"], rows)
+            probs = model.probabilities(sub, FEATURES)
+            full = d["X"].copy()
+            full[rows] = sub
+            values = answerability_features(d["qa"], full, rows, probs)
+            feats.append([values[n] for n in names])
+            labels.append(not d["removed"])
+            right.append(bool(d["y"][rows[int(np.argmax(probs))]]))
+        return np.array(feats), np.array(labels), right
+
+    Qx, Qy, right = question_rows(sentence, ANSWERABILITY)
+    answerable_model = logistic(Qx, Qy, ANSWERABILITY)
+    Qx_xl, Qy_xl, _ = question_rows(sentence_xl, ANSWERABILITY)
+    xl_idx = [ANSWERABILITY.index(n) for n in ANSWERABILITY_CROSS_LINGUAL]
+    answerable_xl = logistic(Qx_xl[:, xl_idx], Qy_xl, ANSWERABILITY_CROSS_LINGUAL)
+
+    def threshold_for(model: LinearModel, X: np.ndarray, y: np.ndarray, names) -> tuple[float, dict]:
+        p = model.probabilities(X, names)
+        best, best_t = -1.0, 0.5
+        for t in np.unique(np.round(p, 3)):
+            j = float(np.mean(p[y] >= t)) + float(np.mean(p[~y] < t))
+            if j > best:
+                best, best_t = j, float(t)
+        return best_t, {"false_refusal": float(np.mean(p[y] < best_t)), "refusal_unanswerable": float(np.mean(p[~y] < best_t))}
+
+    threshold, at_threshold = threshold_for(answerable_model, Qx, Qy, ANSWERABILITY)
+    threshold_xl, at_threshold_xl = threshold_for(answerable_xl, Qx_xl[:, xl_idx], Qy_xl, ANSWERABILITY_CROSS_LINGUAL)
+
+    # 4. the answer span: listwise over the spans of the first gold sentence of each question
+    nlp = app.nlp
+
+    def terms_of(word: str) -> tuple[str, ...]:
+        return tuple(app.store.analyzer.terms(word))
+    groups, targets = [], []
+    for d in answerable:
+        gold = [c for c, ok in zip(d["cands"], d["y"]) if ok]
+        if not gold:
+            continue
+        doc = nlp.parse(gold[0].text)
+        spans = span_candidates(doc)
+        if not spans:
+            continue
+        rows = span_design(span_features(doc, spans, d["qa"], terms_of), d["qa"])
+        f1 = np.array([max(span_f1(doc[i:j].text, a) for a in d["q"]["answers"]) for i, j, _ in spans])
+        groups.append(rows)
+        targets.append(f1 ** 2)
+    span = listwise(groups, targets, SPAN_DESIGN)
+    span_scores = [t[int(np.argmax(g @ span.vector(SPAN_DESIGN)))] ** 0.5 for g, t in zip(groups, targets)]
+
+    weights = ReaderWeights(
+        lexical=first, sentence=sentence, sentence_cross_lingual=sentence_xl, answerable=answerable_model,
+        answerable_cross_lingual=answerable_xl, span=span, refusal_threshold=round(threshold, 4),
+        refusal_threshold_cross_lingual=round(threshold_xl, 4), shortlist=shortlist, second_quote_ratio=0.9,
+        list_item_probability=round(threshold, 4),
+        provenance={
+            "data": "PIAF v1.1 dev questions (tune half: first half of the paragraphs in file order)",
+            "questions": len(tune), "command": " ".join(["python", *sys.argv]),
+            "date": dt.date.today().isoformat(),
+            "tune_figures": {
+                "shortlist_recall": recall, "best_sentence_contains_gold": float(np.mean([r for r, y in zip(right, Qy) if y])),
+                "at_threshold": at_threshold, "at_threshold_cross_lingual": at_threshold_xl,
+                "span_f1_in_gold_sentence": float(np.mean(span_scores)),
+            },
+        },
+    )
+    args.out.write_text(weights.to_json() + "\n", encoding="utf-8")
+    print(json.dumps(weights.provenance["tune_figures"], indent=1))
+    print(f"wrote {args.out}")
+    app.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Features of candidate sentences, the third step of the reader: numbers a fitted scorer weighs.
+
+Two stages, because some evidence is cheap and some is not:
+- *lexical* features for every candidate (the question's terms in the sentence, its names, where
+  the passage ranked, whether the sentence holds the kind of thing asked for — a date, a figure, a
+  name the question does not give);
+- *shortlist* features for the few best of them: the embedding model's similarity of the sentence
+  and the question (meaning, across paraphrase and language), and spaCy's named entities.
+
+Every feature is named; the weights that go with the names are fitted on PIAF (``weights.py``)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.answer.reader.candidates import Candidate
+from bot.answer.reader.lexicon import CALENDAR, COMMON_STARTS, NOT_NAMES
+from bot.answer.reader.matching import name_key, names_share, similar_keys, term_in, word_keys
+from bot.answer.reader.question import QuestionAnalysis
+from bot.answer.reader.values import find_values
+from index.keyword import fold
+
+LEXICAL = (
+    "coverage", "coverage_soft", "focus_coverage", "context_coverage", "passage_coverage", "names_here",
+    "names_article", "matched_terms", "density", "novelty", "length", "first_in_passage", "article_rank",
+    "passage_rank", "passage_score", "keyword_rank", "dense_rank", "kind_present", "coverage_gap",
+)
+SHORTLIST = ("dense", "dense_gap", "head_term_here")
+FEATURES = LEXICAL + SHORTLIST
+#: the features a question in another language than the sentence still has (no shared words)
+CROSS_LINGUAL = ("names_here", "names_article", "length", "first_in_passage", "article_rank", "passage_rank",
+                 "passage_score", "dense_rank", "kind_present", "dense", "dense_gap")
+
+_CAPITALISED = re.compile(r"(?<![\w’'])[A-ZÀ-ÝŒ][\w’'\-]+")
+_TOKEN = re.compile(r"[\w’'-]+")
+#: spaCy labels that answer each type
+ENTITY_LABELS = {"person": {"PER"}, "organisation": {"ORG", "MISC"}, "place": {"LOC"}}
+
+
+@dataclass
+class Featurized:
+    """The candidates of one question and their feature rows (``FEATURES`` order)."""
+
+    candidates: list[Candidate]
+    matrix: np.ndarray
+    #: rows that have shortlist features
+    shortlisted: list[int] = field(default_factory=list)
+
+
+class Featurizer:
+    def __init__(self, analyzer, idf):
+        self.analyzer = analyzer
+        self.idf = idf  # term -> idf over the indexed chunks
+        self._terms_cache: dict[str, frozenset[str]] = {}
+
+    def terms(self, text: str) -> frozenset[str]:
+        cached = self._terms_cache.get(text)
+        if cached is None:
+            if len(self._terms_cache) > 50_000:
+                self._terms_cache.clear()
+            cached = self._terms_cache[text] = frozenset(self.analyzer.terms(text))
+        return cached
+
+    # -- lexical --------------------------------------------------------------------------------
+    def lexical(self, q: QuestionAnalysis, cands: list[Candidate]) -> np.ndarray:
+        m = np.zeros((len(cands), len(FEATURES)), dtype=np.float32)
+        if not cands:
+            return m
+        col = {name: i for i, name in enumerate(FEATURES)}
+        q_terms = list(dict.fromkeys(q.terms))
+        weights = {t: max(self.idf(t), 0.05) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        focus = [t for t in dict.fromkeys(q.focus)]
+        focus_total = sum(weights.get(t, 0.0) for t in focus) or 1.0
+        max_score = max((c.passage.score for c in cands), default=1.0) or 1.0
+        article_keys: dict[str, set[str]] = {}
+        for i, c in enumerate(cands):
+            terms = self.terms(c.text)
+            exact = sum(w for t, w in weights.items() if t in terms) / total
+            soft_hit = {t for t in q_terms if term_in(t, terms)}
+            soft = sum(weights[t] for t in soft_hit) / total
+            context_terms = terms | self.terms(c.previous) if c.previous else terms
+            context = sum(weights[t] for t in q_terms if term_in(t, context_terms)) / total
+            passage_terms = self.terms(c.passage.text)
+            passage_cov = sum(weights[t] for t in q_terms if term_in(t, passage_terms)) / total
+            keys = word_keys(c.text)
+            aid = c.article.id
+            if aid not in article_keys:
+                article_keys[aid] = word_keys(c.article.text) | word_keys(c.article.title)
+            own = [t for t in terms if not term_in(t, frozenset(q_terms))]
+            row = m[i]
+            row[col["coverage"]] = exact
+            row[col["coverage_soft"]] = soft
+            row[col["focus_coverage"]] = (sum(weights[t] for t in focus if t in soft_hit) / focus_total) if focus else 1.0
+            row[col["context_coverage"]] = max(0.0, context - soft)
+            row[col["passage_coverage"]] = passage_cov
+            row[col["names_here"]] = names_share(q.names, keys)
+            row[col["names_article"]] = names_share(q.names, article_keys[aid])
+            row[col["matched_terms"]] = math.log1p(len(soft_hit))
+            row[col["density"]] = self._density(c.text, soft_hit)
+            row[col["novelty"]] = len(own) / max(1, len(terms))
+            row[col["length"]] = math.log1p(len(c.text)) / 6.0
+            row[col["first_in_passage"]] = float(c.position == 0)
+            row[col["article_rank"]] = 1.0 / (1 + c.article_rank)
+            row[col["passage_rank"]] = 1.0 / (1 + c.passage_rank)
+            row[col["passage_score"]] = c.passage.score / max_score
+            row[col["keyword_rank"]] = 1.0 / c.passage.keyword_rank if c.passage.keyword_rank else 0.0
+            row[col["dense_rank"]] = 1.0 / c.passage.dense_rank if c.passage.dense_rank else 0.0
+            row[col["kind_present"]] = float(kind_present(c.text, q))
+        cov = m[:, col["coverage_soft"]]
+        m[:, col["coverage_gap"]] = cov - cov.max()
+        return m
+
+    def _density(self, text: str, matched: set[str]) -> float:
+        """Matched question terms per word of the shortest stretch holding all of them."""
+        if len(matched) < 2:
+            return 1.0 if matched else 0.0
+        words = _TOKEN.findall(text)
+        positions: dict[str, list[int]] = {}
+        for i, w in enumerate(words):
+            for t in self.analyzer.terms(w):
+                for qt in matched:
+                    if t == qt or term_in(qt, {t}):
+                        positions.setdefault(qt, []).append(i)
+        if len(positions) < 2:
+            return 1.0
+        events = sorted((p, item) for item, ps in positions.items() for p in ps)
+        need, count, best, left = len(positions), {}, len(words), 0
+        for pos, item in events:
+            count[item] = count.get(item, 0) + 1
+            while len(count) == need:
+                best = min(best, pos - events[left][0] + 1)
+                li = events[left][1]
+                count[li] -= 1
+                if not count[li]:
+                    del count[li]
+                left += 1
+        return need / max(best, need)
+
+    # -- shortlist ------------------------------------------------------------------------------
+    def shortlist(self, q: QuestionAnalysis, cands: list[Candidate], rows: list[int], matrix: np.ndarray,
+                  sims: np.ndarray) -> None:
+        """Fill the shortlist features of ``rows`` in place; ``sims`` are the question-sentence cosines."""
+        col = {name: i for i, name in enumerate(FEATURES)}
+        best = float(np.max(sims)) if len(sims) else 0.0
+        for row, sim in zip(rows, sims):
+            c = cands[row]
+            matrix[row, col["dense"]] = sim
+            matrix[row, col["dense_gap"]] = sim - best
+            matrix[row, col["head_term_here"]] = float(q.head_term is not None and term_in(q.head_term, self.terms(c.text)))
+
+
+def _in_question(text: str, q: QuestionAnalysis) -> bool:
+    keys = [name_key(w) for w in _TOKEN.findall(text)]
+    qkeys = {name_key(w) for w in q.words}
+    return bool(keys) and all(any(similar_keys(k, qk) for qk in qkeys) for k in keys)
+
+
+def new_values(text: str, q: QuestionAnalysis, kind: str):
+    """Dates or numbers of ``text`` that the question does not state."""
+    stated = {v.norm for v in find_values(q.text)}
+    return [v for v in find_values(text) if v.kind == kind and v.norm not in stated]
+
+
+def new_names(text: str, q: QuestionAnalysis) -> list[str]:
+    """Capitalised words the question does not contain (a cheap stand-in for entities)."""
+    out = []
+    qkeys = {name_key(w) for w in q.words}
+    for m in _CAPITALISED.finditer(text):
+        word = m.group(0)
+        folded = re.sub(r"^(l|d|qu)['’]", "", fold(word).strip("'’"))
+        at_start = m.start() == 0 or text[: m.start()].strip() in {"«", '"', "“", "-", "—"}
+        if folded in NOT_NAMES or folded in CALENDAR or (at_start and folded in COMMON_STARTS):
+            continue
+        if any(similar_keys(name_key(word), k) for k in qkeys):
+            continue
+        out.append(word)
+    return out
+
+
+def kind_present(text: str, q: QuestionAnalysis) -> bool:
+    """The cheap test: does the sentence hold the kind of thing asked for?"""
+    t = q.answer_type
+    if t == "date":
+        return bool(new_values(text, q, "date"))
+    if t == "number":
+        return bool(new_values(text, q, "number"))
+    if t in ("person", "organisation", "place"):
+        return bool(new_names(text, q))
+    return True
+
+
+def entity_of_type(text: str, labels: set[str], q: QuestionAnalysis) -> bool:
+    """The parsed test: an entity (or value) of the asked-for type that the question lacks."""
+    t = q.answer_type
+    if t in ENTITY_LABELS:
+        return bool(labels & ENTITY_LABELS[t])
+    if t in ("date", "number"):
+        return bool(new_values(text, q, t))
+    return bool(labels)

@@ -1,0 +1,168 @@
+"""The reader's word lists, in one place: question words and what kind of answer they ask for,
+words that are capitalised without being names, number words, calendar words, and the language of
+a question. French and English; a third language is one more entry per table.
+
+Everything here is data that no library provides in this form (spaCy tags entities and lemmas; it
+does not know that "Combien" asks for a number or that "pays" asks for a place)."""
+
+from __future__ import annotations
+
+import re
+
+from index.keyword import fold
+
+WORD = re.compile(r"[\w’'-]+", re.UNICODE)
+
+#: the kinds of answer a question can ask for
+ANSWER_TYPES = ("person", "organisation", "place", "date", "number", "reason", "manner", "other")
+#: answer types whose answer is a short span (a name, a date, a figure): the factoid types
+FACTOID_TYPES = frozenset({"person", "organisation", "place", "date", "number", "other"})
+
+FRENCH_MARKERS = frozenset({
+    "le", "la", "les", "des", "du", "de", "un", "une", "est", "sont", "qui", "que", "quoi", "quel", "quelle",
+    "quels", "quelles", "quand", "combien", "où", "pourquoi", "comment", "et", "en", "avec", "pour", "dans",
+    "au", "aux", "il", "elle", "ils", "elles", "a-t-il", "a-t-elle", "ont-ils", "selon", "sur", "d'autre",
+    "ce", "cette", "été", "lors", "entre", "avez", "dit", "a", "à",
+})
+ENGLISH_MARKERS = frozenset({
+    "the", "a", "an", "is", "are", "was", "were", "who", "whom", "whose", "what", "which", "when", "where",
+    "why", "how", "many", "much", "did", "does", "do", "of", "in", "on", "with", "for", "to", "and", "he",
+    "she", "they", "it", "his", "her", "their", "according", "about", "else", "has", "have", "by", "from",
+})
+
+
+def detect_language(text: str) -> str:
+    """"fr" or "en" (the languages whose frames we have), by function words; French when unsure."""
+    words = [w.lower().strip("’'") for w in WORD.findall(text)]
+    fr = sum(1 for w in words if w in FRENCH_MARKERS or w.endswith(("-t-il", "-t-elle")))
+    en = sum(1 for w in words if w in ENGLISH_MARKERS)
+    if any(ch in text for ch in "éèêàâçùûôîœ«»"):
+        fr += 1
+    return "en" if en > fr else "fr"
+
+
+#: (pattern on the folded start of a question, answer type); the first match wins. A "quel X"
+#: question is typed by its noun X (HEAD_NOUN_TYPES) before these are tried.
+WH_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^(depuis |jusqu'a )?quand\b|^a quel moment\b|^(when|since when|until when)\b", "date"),
+    (r"^combien\b|^how (many|much|long|old|far)\b", "number"),
+    (r"^(ou|d'ou|par ou|jusqu'ou)\b|^(where|from where)\b", "place"),
+    (r"^(qui|a qui|avec qui|par qui|de qui|pour qui|contre qui|qui d'autre)\b|^(who|whom|whose|with whom|by whom|"
+     r"who else)\b", "person"),
+    (r"^(pourquoi|pour quelle raison|pour quelles raisons)\b|^(why|for what reason)\b", "reason"),
+    (r"^comment (est|sont|etait|fut|a ete)?\s*(surnomm|appel|nomm|dit|design|baptis)", "other"),
+    (r"^(comment|de quelle (maniere|facon))\b|^(how|in what way)\b", "manner"),
+)
+
+#: "quel(le)(s) X", "what/which X", "combien de X", "le nom de X": the noun X says what is asked for
+HEAD_NOUN = re.compile(
+    r"\b(?:quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|what|which|combien\s+d[e'’]|"
+    r"how\s+many|how\s+much)\s+(?:(?:est|sont|etait|etaient|fut|furent|is|are|was|were)\s+)?"
+    r"(?:(?:le|la|les|un|une|the|a|an)\s+|l['’])?"
+    r"(?:(?:type|sorte|genre|kind|sort|nature|nom|noms|name|names)\s+(?:(?:de|du|des|of)\s+|d['’])"
+    r"(?:(?:la|le|les|the)\s+|l['’])?)?"
+    r"([\w-]+)",
+    re.IGNORECASE,
+)
+
+#: what a head noun asks for (folded singular forms; plural "s"/"x" is stripped before lookup)
+HEAD_NOUN_TYPES: dict[str, str] = {}
+for _type, _words in {
+    "person": "personne homme femme auteur autrice president presidente ministre roi reine prince princesse "
+              "empereur pape ambassadeur ambassadrice general chef dirigeant leader responsable fondateur "
+              "fondatrice createur inventeur ecrivain ecrivaine artiste acteur actrice joueur joueuse "
+              "entraineur pere mere fils fille frere soeur epoux epouse successeur predecesseur directeur "
+              "directrice secretaire porte-parole senateur depute architecte peintre compositeur musicien "
+              "chanteur chanteuse philosophe scientifique savant medecin saint heros personnage commandant "
+              "officier souverain monarque gouverneur maire premier person man woman author president minister "
+              "king queen emperor pope ambassador general leader official founder creator inventor writer "
+              "artist actor player coach father mother son daughter brother sister wife husband successor "
+              "predecessor director secretary spokesman spokeswoman senator architect painter composer singer "
+              "philosopher scientist doctor hero character commander officer ruler governor mayor",
+    "organisation": "organisation organisme entreprise societe compagnie firme groupe parti club equipe "
+                    "association institution agence journal media quotidien chaine marque banque universite "
+                    "ecole armee gouvernement syndicat federation ligue alliance mouvement ordre eglise "
+                    "fondation company firm group party club team association institution agency newspaper "
+                    "outlet network brand bank university school army government union federation league "
+                    "alliance movement church foundation organization organisation",
+    "place": "pays ville lieu endroit region province etat continent capitale territoire departement commune "
+             "village ile fleuve riviere mer ocean montagne quartier site batiment stade palais rue port "
+             "aeroport zone frontiere country city place region province state continent capital territory "
+             "village island river sea ocean mountain district site building stadium palace street port "
+             "airport area border location",
+    "date": "annee date jour mois siecle epoque periode saison decennie an year date day month century era "
+            "period season decade time",
+    "number": "nombre quantite somme montant prix cout taux age population budget pourcentage proportion part "
+              "superficie surface taille hauteur longueur distance duree salaire chiffre score total nombre "
+              "number amount sum price cost rate age population budget percentage share proportion area size "
+              "height length distance duration salary figure total",
+}.items():
+    for _w in _words.split():
+        HEAD_NOUN_TYPES.setdefault(_w, _type)
+
+#: a list question asks for several things: plural question words and plural head nouns
+PLURAL_QUESTION = re.compile(r"\b(quels|quelles|lesquels|lesquelles)\b|^(which|what)\s+(?!is\b|was\b|does\b|has\b)\w+s\b|\b(list|liste|"
+                             r"enumere|cite(z)?|name the)\b", re.IGNORECASE)
+
+#: words that, capitalised, are not names (question words, function words, imperative verbs)
+NOT_NAMES = frozenset({
+    "qui", "que", "quoi", "quel", "quelle", "quels", "quelles", "quand", "combien", "où", "ou", "pourquoi",
+    "comment", "est", "selon", "le", "la", "les", "l", "un", "une", "des", "et", "en", "à", "a", "au", "aux",
+    "who", "what", "when", "where", "why", "how", "which", "whom", "whose", "did", "does", "do", "is", "are",
+    "was", "were", "the", "and", "in", "on", "according", "m", "mme", "dr", "et", "also", "aussi",
+    "i", "je", "il", "elle", "ils", "elles", "he", "she", "they", "it", "de", "du", "d", "lors", "après",
+    "avant", "depuis", "pour", "par", "sur", "dans", "with", "for", "from", "by", "of", "to", "tell", "dis",
+    "donne", "give", "name", "list", "cite", "explique", "explain", "can", "could", "peux", "pouvez",
+    "liste", "résume", "resume", "décris", "decris", "raconte", "montre", "trouve", "cherche", "summarize",
+    "describe", "show", "find", "please", "svp", "stp", "y", "a-t-il", "est-ce", "quelqu'un",
+})
+
+CALENDAR = frozenset({
+    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre",
+    "decembre", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "january", "february",
+    "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+})
+
+#: number words and their values (folded); "un"/"une"/"one" are articles more often than counts
+NUMBER_WORDS: dict[str, float] = {
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20,
+    "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "septante": 70, "octante": 80, "nonante": 90,
+    "cent": 100, "cents": 100, "mille": 1000, "million": 1e6, "millions": 1e6, "milliard": 1e9, "milliards": 1e9,
+    "dizaine": 10, "dizaines": 10, "douzaine": 12, "vingtaine": 20, "trentaine": 30, "centaine": 100,
+    "centaines": 100, "millier": 1000, "milliers": 1000, "moitie": 0.5, "tiers": 1 / 3, "quart": 0.25,
+    "double": 2, "triple": 3,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "hundred": 100, "hundreds": 100, "thousand": 1000, "thousands": 1000, "billion": 1e9,
+    "dozen": 12, "half": 0.5, "third": 1 / 3, "quarter": 0.25,
+}
+ARTICLE_NUMBERS = frozenset({"un", "une", "one"})
+#: multipliers: "1,5 milliard", "three million"
+MULTIPLIERS = {"cent": 100, "cents": 100, "mille": 1000, "million": 1e6, "millions": 1e6, "milliard": 1e9,
+               "milliards": 1e9, "hundred": 100, "thousand": 1000, "billion": 1e9, "billions": 1e9}
+
+#: words starting a sentence with a capital letter without being a name
+COMMON_STARTS = frozenset({
+    "le", "la", "les", "l", "un", "une", "des", "ce", "cette", "ces", "il", "elle", "ils", "elles", "selon",
+    "mais", "et", "alors", "cependant", "toutefois", "en", "au", "aux", "dans", "lors", "apres", "avant",
+    "pour", "par", "sur", "de", "du", "d", "a", "on", "nous", "je", "malgre", "bien", "aucun", "cela",
+    "ainsi", "the", "an", "in", "he", "she", "they", "it", "this", "that", "but", "and",
+})
+
+#: question terms that never carry content: auxiliaries, modals, words that only frame the answer
+QUESTION_STOPWORDS = frozenset(NOT_NAMES | {
+    "else", "autre", "autres", "nombre", "fois", "annee", "date", "many", "much", "article", "articles",
+    "dit", "disent", "say", "says", "said", "tell", "told", "nom", "noms", "name", "names", "appelle",
+    "appelait", "appellent", "appele", "appelee", "called", "named",
+    "être", "etre", "été", "ete", "avoir", "eu", "fait", "faire", "pouvoir", "pourrait", "pourraient", "peut",
+    "peuvent", "devoir", "doit", "doivent", "devrait", "vouloir", "veut", "aller", "va", "vont", "would",
+    "could", "should", "will", "can", "may", "might", "must", "did", "does", "done", "has", "have", "had",
+    "type", "types", "genre", "sorte", "nature", "kind", "sort", "quelle", "which", "comme", "as",
+    "s'appelle", "s'appelait", "s'appellent",
+})
+
+
+def folded_words(text: str) -> list[str]:
+    return [fold(w).strip("'’-") for w in WORD.findall(text)]

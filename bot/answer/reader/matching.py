@@ -1,0 +1,85 @@
+"""How the reader decides that a word of the question is in a sentence: analysed terms (stemmed,
+accent-folded) match exactly or as a derivation (assassiné ~ assassinat: one stem a prefix of the
+other), and names match across transliterations (Shoigu ~ Choïgou, Netanyahu ~ Netanyahou)."""
+
+from __future__ import annotations
+
+import os
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from bot.answer.reader.lexicon import NOT_NAMES, WORD
+from index.keyword import fold
+
+
+@lru_cache(maxsize=200_000)
+def name_key(word: str) -> str:
+    """A spelling-tolerant key for names across French/English transliterations."""
+    w = fold(word).strip("'’-")
+    w = re.sub(r"^(l|d|qu)['’]", "", w)
+    for a, b in (("sh", "ch"), ("ph", "f"), ("kh", "h"), ("ou", "u"), ("y", "i"), ("k", "c"), ("w", "v"),
+                 ("dj", "j"), ("tch", "ch")):
+        w = w.replace(a, b)
+    return w
+
+
+@lru_cache(maxsize=100_000)
+def similar_keys(a: str, b: str) -> bool:
+    """Same name: equal keys, a near spelling (Goffman / Gofman, Téhéran / Tehran), or a shared
+    stem of at least four letters (Russie / russe, Iran / iranien)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    common = len(os.path.commonprefix([a, b]))
+    if common >= 4 and common >= 0.6 * min(len(a), len(b)):
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def word_keys(text: str) -> set[str]:
+    return {name_key(w) for w in WORD.findall(text)}
+
+
+def name_parts(name: str) -> list[str]:
+    parts = [name_key(p) for p in WORD.findall(name) if fold(p) not in NOT_NAMES]
+    return [p for p in parts if len(p) > 1]
+
+
+def name_in(name: str, keys: set[str]) -> bool:
+    """Is the (possibly multi-word) ``name`` in a text whose word keys are ``keys``? A person is
+    found by the surname alone ("Viktorov" for "Anatoly Viktorov")."""
+    parts = name_parts(name)
+    if not parts:
+        return True
+    return _part_in(parts[-1], keys) or all(_part_in(p, keys) for p in parts)
+
+
+def _part_in(part: str, keys: set[str]) -> bool:
+    if part in keys:
+        return True
+    # near spellings share their first letter and are of a similar length (a cheap filter first)
+    return any(k[:1] == part[:1] and abs(len(k) - len(part)) <= 4 and similar_keys(part, k) for k in keys)
+
+
+def names_share(names: tuple[str, ...], keys: set[str]) -> float:
+    """Share of the question's names found (1.0 when the question names nobody)."""
+    if not names:
+        return 1.0
+    return sum(1 for n in names if name_in(n, keys)) / len(names)
+
+
+def derived(term: str, other: str) -> bool:
+    """Two analysed terms of one family: one a prefix of the other (assassin / assassinat), long
+    enough not to be chance (never part / partenariat)."""
+    short, long_ = (term, other) if len(term) <= len(other) else (other, term)
+    return len(short) >= 4 and long_.startswith(short) and (len(short) >= 5 or len(long_) - len(short) <= 3)
+
+
+def term_in(term: str, terms: set[str] | frozenset[str]) -> bool:
+    if term in terms:
+        return True
+    if len(term) < 4:
+        return False
+    return any(derived(term, t) for t in terms)

@@ -1,0 +1,139 @@
+"""Question analysis, the first step of the reader: what kind of answer the question wants
+(a person, an organisation, a place, a date, a number, a reason, a manner, or something else; one
+thing or a list), the names it gives, and the terms an answering sentence must match."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.answer.reader.lexicon import (CALENDAR, HEAD_NOUN, HEAD_NOUN_TYPES, NOT_NAMES, PLURAL_QUESTION,
+                                       QUESTION_STOPWORDS, WH_PATTERNS, WORD, detect_language)
+from index.keyword import Analyzer, fold
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    language: str
+    #: one of lexicon.ANSWER_TYPES
+    answer_type: str
+    #: several things are asked for ("Quels pays…", "Which leaders…")
+    is_list: bool = False
+    #: the noun that names what is asked for ("Quel *président*…"), folded; None if there is none
+    head_noun: str | None = None
+    #: names the question mentions, as written ("Shoigu", "Téhéran")
+    names: tuple[str, ...] = ()
+    #: analysed (stemmed, folded) content terms, question words and auxiliaries removed
+    terms: tuple[str, ...] = ()
+    #: the content terms that are not part of a name: what the question asks about
+    focus: tuple[str, ...] = ()
+    #: folded words of the question ("is this name from the question?")
+    words: frozenset[str] = field(default_factory=frozenset)
+    #: the analysed term of the head noun, when it is a content term
+    head_term: str | None = None
+
+
+@lru_cache(maxsize=8)
+def analyzer_for(language: str) -> Analyzer:
+    return Analyzer(language)
+
+
+def _start(text: str) -> str:
+    start = fold(text.strip().lstrip("«\"'¿¡ ")).replace("’", "'")
+    start = re.sub(r"^(et|and|mais|but|alors|so|ok|donc)\s*,?\s+", "", start)
+    return re.sub(r"^(selon (les articles|l'article|le texte)|according to the (articles?|text))\s*,?\s*", "", start)
+
+
+def _singular(word: str) -> str:
+    if word.endswith(("aux",)) and len(word) > 4:
+        return word[:-3] + "al"
+    return word[:-1] if word.endswith(("s", "x")) and len(word) > 3 else word
+
+
+def answer_type(text: str) -> tuple[str, str | None]:
+    """(answer type, folded head noun or None)."""
+    start = _start(text)
+    m = HEAD_NOUN.search(start)
+    if m:
+        # the noun may follow adjectives ("which Russian official", "quel ancien président")
+        following = [m.group(1)] + re.findall(r"[\w-]+", start[m.end(1) :])[:2]
+        word = next((w for w in following if w in HEAD_NOUN_TYPES or _singular(w) in HEAD_NOUN_TYPES), m.group(1))
+        noun = word if word in HEAD_NOUN_TYPES else _singular(word)
+        if start[m.start() : m.start() + 7].startswith(("combien", "how man", "how muc")):
+            return "number", noun
+        typed = HEAD_NOUN_TYPES.get(noun)
+        if typed:
+            return typed, noun
+    m = re.search(r"\bcomment s'appel\w*\s+(?:le|la|les|l'|ce|cette)?\s*([\w-]+)", start)
+    if m:
+        noun = m.group(1) if m.group(1) in HEAD_NOUN_TYPES else _singular(m.group(1))
+        return HEAD_NOUN_TYPES.get(noun, "other"), noun
+    for pattern, kind in WH_PATTERNS:
+        if re.search(pattern, start):
+            return kind, None
+    # a question word later in the sentence ("Le traité fut signé quand ?", "Il vit où ?")
+    for word, kind in (("quand", "date"), ("combien", "number"), ("où", "place"), ("pourquoi", "reason")):
+        if re.search(rf"(?<!\w){word}(?!\w)", text.lower()):
+            return kind, None
+    if m := HEAD_NOUN.search(start):
+        return "other", m.group(1) if m.group(1) in HEAD_NOUN_TYPES else _singular(m.group(1))
+    return "other", None
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised words and runs of them: names of people, places, organisations. The first word
+    is capitalised anyway: it counts unless it is a function word ("Qui", "Le", "Selon")."""
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+    common = NOT_NAMES | {fold(w) for w in STOPWORDS_FRENCH} | set(STOPWORDS_EN)
+    names: list[str] = []
+    pattern = r"[A-ZÀ-ÝŒ][\w’'\-]*(?:\s+(?:de |d'|al-|el-|bin |ben )?[A-ZÀ-ÝŒ][\w’'\-]*)*"
+    start = re.match(r"\s*[«\"'¿¡]*\s*", text).end()
+    for m in re.finditer(pattern, text):
+        parts = re.split(r"\s+", m.group(0))
+        first = re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", fold(parts[0]))
+        if m.start() == start and not parts[0].isupper() and (fold(parts[0]) in common or first != fold(parts[0])
+                                                               or first.split("-")[0] in common):
+            parts = parts[1:]
+        parts = [re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", p, flags=re.IGNORECASE) for p in parts]
+        parts = [p.strip("'’-") for p in parts]
+        parts = [p for p in parts if len(p) > 1 and fold(p) not in NOT_NAMES and fold(p) not in CALENDAR]
+        if parts:
+            names.append(" ".join(parts))
+    return names
+
+
+@lru_cache(maxsize=4)
+def stop_terms(language: str) -> frozenset[str]:
+    """Analysed forms of the question stopwords: never content."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    analyzer = analyzer_for(language)
+    words = set(QUESTION_STOPWORDS) | set(STOPWORDS_EN)
+    out = {fold(w) for w in words}
+    for w in words:
+        out.update(analyzer.terms(w))
+    return frozenset(out)
+
+
+def analyse(question: str, keyword_language: str = "french") -> QuestionAnalysis:
+    text = unicodedata.normalize("NFC", question.strip())
+    language = detect_language(text)
+    kind, head = answer_type(text)
+    analyzer = analyzer_for(keyword_language)
+    stop = stop_terms(keyword_language)
+    names = names_in(text)
+    if language == "en":  # "Russian", "Iranian" are adjectives, and the articles spell them otherwise
+        names = [n for n in names if not re.search(r"(ian|ean|ese|ish|eli|ans|ic)$", n)]
+    terms = tuple(t for t in analyzer.terms(text) if t not in stop)
+    name_terms = set(analyzer.terms(" ".join(names)))
+    focus = tuple(t for t in terms if t not in name_terms)
+    head_terms = [t for t in analyzer.terms(head or "") if t in focus]
+    return QuestionAnalysis(
+        text=text, language=language, answer_type=kind, is_list=bool(PLURAL_QUESTION.search(_start(text))),
+        head_noun=head, names=tuple(names), terms=terms, focus=focus,
+        words=frozenset(fold(w) for w in WORD.findall(text)), head_term=head_terms[0] if head_terms else None,
+    )

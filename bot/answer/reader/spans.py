@@ -1,0 +1,181 @@
+"""The answer span, the fifth step of the reader: within the chosen sentence, the words that answer
+(a name, a date, a figure, a short phrase), for the answer's first line.
+
+Candidates come from spaCy's parse of the sentence (named entities, noun phrases and the subtrees
+of nouns, proper-noun runs, modifiers) and from our own number and date finder; a fitted scorer
+weighs them by what the question asks for, where they stand from the question's words in the
+sentence, and their role in it. The span is always a verbatim slice of the sentence."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.answer.reader.features import ENTITY_LABELS
+from bot.answer.reader.matching import name_key, similar_keys, term_in
+from bot.answer.reader.question import QuestionAnalysis
+from bot.answer.reader.values import find_values
+
+SPAN_FEATURES = (
+    "type_match", "type_near", "is_entity", "is_value", "is_chunk", "is_subtree", "is_propn", "is_modifier",
+    "question_overlap", "has_question_name", "distance", "after_match", "before_match", "length", "role_subject",
+    "role_object", "role_oblique", "role_nominal_modifier", "role_apposition", "role_root", "attached_to_match",
+    "near_head_noun", "in_brackets", "has_digit", "has_verb", "relative_position", "unit_attached",
+)
+
+_MAX_TOKENS = 16
+_EDGE_PUNCT = set(",;:.!?()[]«»\"“”'’-–—")
+_TYPE_NEAR = {"person": {"ORG", "MISC"}, "organisation": {"PER", "LOC"}, "place": {"ORG", "MISC"}}
+
+
+@dataclass(frozen=True)
+class SpanCandidate:
+    #: offsets in the sentence
+    start: int
+    end: int
+    text: str
+    kind: str  # entity:PER, value:date, chunk, subtree, propn, modifier
+    features: tuple[float, ...] = ()
+
+
+def _trim(doc, i: int, j: int) -> tuple[int, int] | None:
+    """Token range [i, j) without edge punctuation (and leading determiners for noun phrases)."""
+    while i < j and (doc[i].text in _EDGE_PUNCT or doc[i].is_space):
+        i += 1
+    while j > i and (doc[j - 1].text in _EDGE_PUNCT or doc[j - 1].is_space):
+        j -= 1
+    return (i, j) if j > i else None
+
+
+def span_candidates(doc) -> list[tuple[int, int, str]]:
+    """(first token, end token, kind) of every candidate in a parsed sentence, deduplicated."""
+    out: dict[tuple[int, int], str] = {}
+
+    def add(i: int, j: int, kind: str) -> None:
+        trimmed = _trim(doc, i, j)
+        if trimmed and trimmed[1] - trimmed[0] <= _MAX_TOKENS:
+            out.setdefault(trimmed, kind)
+
+    for e in doc.ents:
+        add(e.start, e.end, f"entity:{e.label_}")
+    text = doc.text
+    for v in find_values(text):
+        span = doc.char_span(v.start, v.end, alignment_mode="expand")
+        if span is not None:
+            add(span.start, span.end, f"value:{v.kind}")
+            # with its unit: "15 ans", "6,5 %", "14,2 milliards d'euros"
+            k = span.end
+            while k < len(doc) and k - span.end < 3 and (doc[k].pos_ in ("NOUN", "SYM") or doc[k].text in ("%", "d'", "de")):
+                k += 1
+            if k > span.end and doc[k - 1].pos_ in ("NOUN", "SYM"):
+                add(span.start, k, f"value:{v.kind}")
+    try:
+        for chunk in doc.noun_chunks:
+            add(chunk.start, chunk.end, "chunk")
+            if chunk[0].pos_ == "DET":
+                add(chunk.start + 1, chunk.end, "chunk")
+    except (ValueError, NotImplementedError):  # no parser: no chunks
+        pass
+    for tok in doc:
+        if tok.pos_ in ("NOUN", "PROPN"):
+            sub = list(tok.subtree)
+            add(sub[0].i, sub[-1].i + 1, "subtree")
+            # the noun with its left part only ("le pasteur" without "de la paroisse de…")
+            add(sub[0].i, tok.i + 1, "subtree")
+        elif tok.pos_ == "ADJ" and tok.dep_ in ("amod", "ROOT", "xcomp", "acl"):
+            add(tok.i, tok.i + 1, "modifier")
+    i = 0
+    while i < len(doc):
+        if doc[i].pos_ == "PROPN":
+            j = i
+            while j + 1 < len(doc) and (doc[j + 1].pos_ == "PROPN" or (doc[j + 1].text in ("de", "d'", "du")
+                                                                        and j + 2 < len(doc) and doc[j + 2].pos_ == "PROPN")):
+                j += 1
+            add(i, j + 1, "propn")
+            i = j + 1
+        else:
+            i += 1
+    return [(i, j, kind) for (i, j), kind in out.items()]
+
+
+def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalysis, terms_of) -> np.ndarray:
+    """Feature rows (``SPAN_FEATURES`` order) for the candidates of one sentence. ``terms_of(word)``
+    gives a word's analysed terms (the keyword analyser)."""
+    n_tok = max(1, len(doc))
+    q_terms = frozenset(q.terms)
+    qkeys = {name_key(w) for w in q.words}
+    matched = [t.i for t in doc if not t.is_punct and any(term_in(x, q_terms) for x in terms_of(t.text))]
+    name_tokens = {t.i for t in doc if t.pos_ == "PROPN" and any(similar_keys(name_key(t.text), k) for k in qkeys)}
+    head_positions = [t.i for t in doc if q.head_term and any(term_in(q.head_term, {x}) for x in terms_of(t.text))]
+    wanted = ENTITY_LABELS.get(q.answer_type, set())
+    rows = np.zeros((len(candidates), len(SPAN_FEATURES)), dtype=np.float32)
+    col = {name: k for k, name in enumerate(SPAN_FEATURES)}
+    for r, (i, j, kind) in enumerate(candidates):
+        span = doc[i:j]
+        toks = [t for t in span if not t.is_punct]
+        label = kind.split(":", 1)[1] if ":" in kind else ""
+        row = rows[r]
+        if kind.startswith("entity:"):
+            row[col["type_match"]] = float(label in wanted or (q.answer_type == "other" and label in ("MISC", "ORG")))
+            row[col["type_near"]] = float(label in _TYPE_NEAR.get(q.answer_type, ()))
+            row[col["is_entity"]] = 1.0
+        elif kind.startswith("value:"):
+            row[col["type_match"]] = float(label == q.answer_type)
+            row[col["type_near"]] = float(q.answer_type in ("date", "number"))
+            row[col["is_value"]] = 1.0
+        row[col["is_chunk"]] = float(kind == "chunk")
+        row[col["is_subtree"]] = float(kind == "subtree")
+        row[col["is_propn"]] = float(kind == "propn")
+        row[col["is_modifier"]] = float(kind == "modifier")
+        inside = [t.i for t in toks if t.i in matched]
+        row[col["question_overlap"]] = len(inside) / max(1, len(toks))
+        row[col["has_question_name"]] = float(any(t.i in name_tokens for t in toks))
+        outside = [m for m in matched if m < i or m >= j]
+        if outside:
+            d = min(min(abs(m - i), abs(m - (j - 1))) for m in outside)
+            row[col["distance"]] = math.log1p(d) / 3.0
+            row[col["after_match"]] = float(min(outside) < i)
+            row[col["before_match"]] = float(max(outside) >= j)
+        else:
+            row[col["distance"]] = 1.0
+        row[col["length"]] = math.log1p(len(toks)) / 3.0
+        root = span.root
+        dep = root.dep_.split(":")[0]
+        row[col["role_subject"]] = float(dep in ("nsubj", "csubj", "expl"))
+        row[col["role_object"]] = float(dep in ("obj", "iobj", "xcomp", "ccomp"))
+        row[col["role_oblique"]] = float(dep in ("obl",))
+        row[col["role_nominal_modifier"]] = float(dep in ("nmod", "amod", "nummod"))
+        row[col["role_apposition"]] = float(dep in ("appos", "flat", "conj"))
+        row[col["role_root"]] = float(dep == "ROOT")
+        row[col["attached_to_match"]] = float(root.head.i in matched and root.head.i not in range(i, j))
+        row[col["near_head_noun"]] = float(any(0 < i - h <= 3 or 0 < h - (j - 1) <= 2 for h in head_positions))
+        before = doc[i - 1].text if i > 0 else ""
+        after = doc[j].text if j < len(doc) else ""
+        row[col["in_brackets"]] = float(before in ("(", "«", "\"", "“") and after in (")", "»", "\"", "”"))
+        row[col["has_digit"]] = float(any(ch.isdigit() for ch in span.text))
+        row[col["has_verb"]] = float(any(t.pos_ in ("VERB", "AUX") for t in toks))
+        row[col["relative_position"]] = i / n_tok
+        row[col["unit_attached"]] = float(kind.startswith("value:") and j < len(doc) + 1 and not span[-1].like_num)
+    return rows
+
+
+def choose_span(doc, q: QuestionAnalysis, terms_of, weights: np.ndarray, bias: float
+                ) -> tuple[SpanCandidate | None, float]:
+    """The best-scoring span of a parsed sentence and its probability."""
+    cands = span_candidates(doc)
+    if not cands:
+        return None, 0.0
+    rows = span_features(doc, cands, q, terms_of)
+    scores = rows @ weights + bias
+    best = int(np.argmax(scores))
+    i, j, kind = cands[best]
+    span = doc[i:j]
+    prob = 1.0 / (1.0 + math.exp(-float(scores[best])))
+    return SpanCandidate(span.start_char, span.end_char, span.text, kind, tuple(rows[best])), prob
+
+
+def clean_span(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,87 @@
+"""Every number the reader decides with, in one typed object, fitted on PIAF's questions (never on
+our own eval questions) by ``benchmarks/fit_reader.py`` and stored next to this module as
+``weights.json``. Nothing in the reader's code is a hand-set weight or threshold."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+WEIGHTS_FILE = "weights.json"
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A logistic model over named features: ``sigmoid(Σ coef[name] · x[name] + intercept)``.
+    Features it does not name weigh nothing; names it has that a caller lacks count as 0."""
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(self.features) != len(self.coef):
+            raise ValueError(f"{len(self.features)} features but {len(self.coef)} coefficients")
+
+    def vector(self, names: tuple[str, ...]) -> np.ndarray:
+        """The coefficients aligned to a caller's column order."""
+        by_name = dict(zip(self.features, self.coef))
+        return np.array([by_name.get(n, 0.0) for n in names], dtype=np.float32)
+
+    def logits(self, matrix: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        return matrix @ self.vector(names) + self.intercept
+
+    def probabilities(self, matrix: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits(matrix, names)))
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(c * values.get(n, 0.0) for n, c in zip(self.features, self.coef))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class ReaderWeights:
+    #: candidate sentences, first stage: lexical features only (all candidates)
+    lexical: LinearModel
+    #: the shortlist, second stage: lexical + meaning + entities, a sentence in the question's language
+    sentence: LinearModel
+    #: the same for a sentence in another language than the question (no shared words to count)
+    sentence_cross_lingual: LinearModel
+    #: is the question answered by the best sentence at all? (question-level features)
+    answerable: LinearModel
+    answerable_cross_lingual: LinearModel
+    #: the answer span within the chosen sentence
+    span: LinearModel
+    #: below this answerability the reader says the articles don't say
+    refusal_threshold: float
+    refusal_threshold_cross_lingual: float
+    #: how many first-stage candidates get the second stage's features
+    shortlist: int
+    #: a further sentence is quoted when its probability is at least this share of the best one's
+    #: (and it adds an answer the first lacks: another item of a list, another figure)
+    second_quote_ratio: float
+    #: a list answer gathers items from sentences at least this probable
+    list_item_probability: float
+    #: where the numbers come from: data, split, command, date, and the figures they reached
+    provenance: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ReaderWeights:
+        models = {k: LinearModel(tuple(v["features"]), tuple(v["coef"]), v["intercept"])
+                  for k, v in data.items() if isinstance(v, dict) and "coef" in v}
+        rest = {k: v for k, v in data.items() if k not in models}
+        return cls(**models, **rest)
+
+
+@lru_cache(maxsize=1)
+def default_weights() -> ReaderWeights:
+    text = resources.files("bot.answer.reader").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8")
+    return ReaderWeights.from_dict(json.loads(text))

@@ -1,0 +1,65 @@
+"""Question analysis: the language, what kind of answer is asked for, the names and terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.reader.lexicon import detect_language
+from bot.answer.reader.question import analyse, answer_type
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("Qui est l'ambassadeur de Russie en Israël ?", "fr"),
+    ("Who is the Russian ambassador to Israel?", "en"),
+    ("Combien de réacteurs ?", "fr"),
+    ("How many reactors?", "en"),
+    ("et en 2024 ?", "fr"),
+    ("who else?", "en"),
+])
+def test_language(question, lang):
+    assert detect_language(question) == lang
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Qui Shoigu a-t-il rencontré ?", "person"), ("Avec qui Choïgou s'est-il entretenu ?", "person"),
+    ("Who did Shoigu meet?", "person"), ("Quand l'appel a-t-il eu lieu ?", "date"),
+    ("En quelle année la Russie a-t-elle envahi l'Ukraine ?", "date"), ("When did it happen?", "date"),
+    ("Combien de réacteurs ?", "number"), ("How many reactors?", "number"),
+    ("Quelle est la durée de l'accord ?", "number"), ("Où Shoigu s'est-il rendu ?", "place"),
+    ("Where did he go?", "place"), ("Pourquoi la Russie hésite-t-elle ?", "reason"),
+    ("Comment la Russie aide-t-elle l'Iran ?", "manner"), ("Quel document ont-ils signé ?", "other"),
+    ("Et qui d'autre ?", "person"),
+    # the noun says what is asked for, also after "le nom de", adjectives, or "comment s'appelle"
+    ("Comment s'appelle l'ambassadeur russe en Israël ?", "person"), ("Quel pays a livré des drones ?", "place"),
+    ("Quelle agence de presse a publié l'interview ?", "organisation"), ("Which Russian official went to Tehran?", "person"),
+    ("What is the name of the Russian ambassador?", "person"), ("À quel âge est-il parti ?", "number"),
+    ("Le traité fut signé quand ?", "date"), ("Comment est surnommée la banque ?", "other"),
+])
+def test_answer_type(question, kind):
+    assert answer_type(question)[0] == kind
+
+
+@pytest.mark.parametrize("question, is_list", [
+    ("Quels responsables iraniens Shoigu a-t-il rencontrés ?", True), ("Which leaders did Shoigu meet?", True),
+    ("Qui Shoigu a-t-il rencontré ?", False), ("What is the name of the ambassador?", False),
+])
+def test_list_questions(question, is_list):
+    assert analyse(question).is_list is is_list
+
+
+def test_names_and_terms():
+    q = analyse("Qui Shoigu a-t-il rencontré à Téhéran le 5 août 2024 ?")
+    assert q.names == ("Shoigu", "Téhéran")
+    assert "shoigu" in q.terms and "teheran" in q.terms and "qui" not in q.terms
+    assert "shoigu" not in q.focus and q.focus  # the focus is what the question asks about, names aside
+    # the first word is capitalised anyway: not a name unless it is an acronym
+    assert analyse("L'ambassadeur de Russie est-il là ?").names == ("Russie",)
+    assert analyse("PIB de la France ?").names == ("PIB", "France")
+    # months are not names; "Russian" (an adjective) is not a name in English
+    assert analyse("How many Israelis died on October 7?").names == ("Israelis",)
+    assert analyse("Who is the Russian ambassador?").names == ()
+
+
+def test_the_head_noun_is_a_term_to_match():
+    q = analyse("Quel président a été élu ?")
+    assert q.head_noun == "president" and q.head_term == "president"
