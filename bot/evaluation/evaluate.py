@@ -33,11 +33,19 @@ log = logging.getLogger("kiosque.eval")
 WARMUP_QUESTION = "Qui a rencontré qui ?"
 #: bumped when summary.json or results.jsonl change shape
 FORMAT_VERSION = 1
-REPO = Path(__file__).resolve().parents[2]
+#: the checkout this code runs from, when it runs from one (not from an installed wheel)
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=SOURCE_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
 
 
 def code_version() -> dict:
-    """The commit (and whether the tree had changes) and the package version, where they are known."""
+    """The commit (and whether the tree had changes) and the package version, where they are known.
+
+    An installed wheel is not a checkout: git is asked only when this file is tracked by the
+    repository around it (a venv inside some checkout must not report that checkout's commit)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -46,12 +54,9 @@ def code_version() -> dict:
         package = None
     git = dirty = None
     try:
-        git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             timeout=10).stdout.strip() or None
-        if git:
-            status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                                    capture_output=True, text=True, timeout=10).stdout
-            dirty = bool(status.strip())
+        if _git("ls-files", "--error-unmatch", str(Path(__file__).resolve())):
+            git = _git("rev-parse", "--short", "HEAD") or None
+            dirty = bool(_git("status", "--porcelain", "--untracked-files=no")) if git else None
     except (OSError, subprocess.SubprocessError):
         pass
     return {"git": git, "dirty": dirty, "package": package}

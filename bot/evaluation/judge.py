@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
-
+from bot.answer.frames import prompt as prompt_text
 from bot.errors import KiosqueError
 from bot.evaluation.questions import Question
 
 log = logging.getLogger("kiosque.eval.judge")
 
-PROMPT_PATH = Path(__file__).resolve().parents[2] / "prompts" / "judge.md"
 _JSON = re.compile(r"\{.*?\}", re.S)
 #: a verdict is one short JSON object
 JUDGE_MAX_TOKENS = 200
@@ -80,7 +78,7 @@ class Judge:
     def __init__(self, llm, model: str, prompt: str | None = None):
         self.llm = llm
         self.model = model
-        self.template = prompt if prompt is not None else PROMPT_PATH.read_text(encoding="utf-8")
+        self.template = prompt if prompt is not None else prompt_text("judge.md")
 
     def probe(self) -> None:
         """One short call before the run: an unreachable judge fails before any work is done."""
