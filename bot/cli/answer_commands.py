@@ -12,10 +12,11 @@ from bot.answer.render import render_text
 from bot.answer.types import Turn
 from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
 from bot.errors import KiosqueError
+from bot.settings import AnswerMode
 from index.dates import parse_date
 from index.retrieval import Filters
 
-ModeOption = Annotated[Optional[str], typer.Option(
+ModeOption = Annotated[Optional[AnswerMode], typer.Option(
     "--mode", help="extractive (no LLM) or generative (the LLM configured in .env).", show_default=False)]
 FromOption = Annotated[Optional[str], typer.Option("--from", help="Only articles on or after this date.")]
 ToOption = Annotated[Optional[str], typer.Option("--to", help="Only articles on or before this date.")]

@@ -12,7 +12,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from bot.errors import USER_ERRORS
+from rich.markup import escape
+
+from bot.errors import BAD_INPUT_ERRORS, USER_ERRORS
 from bot.settings import Settings, load_settings
 from bot.wiring import Kiosque
 
@@ -25,6 +27,8 @@ StoreOption = Annotated[
 EnvFileOption = Annotated[
     Path, typer.Option("--env-file", help="Settings file read after the environment.", show_default=True)
 ]
+#: the exit code of input that must be corrected (as click's usage errors)
+BAD_INPUT = 2
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 
 
@@ -54,7 +58,8 @@ def setup_logging(settings: Settings) -> None:
 
 @contextmanager
 def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
-    """A Kiosque built from settings; user errors become one red line and exit code 1."""
+    """A Kiosque built from settings; user errors become one red line and exit code 1 (2 for input that
+    must be corrected: a setting, an option, a date)."""
     kiosque = None
     try:
         settings = settings_from(store, env_file, **overrides)
@@ -62,8 +67,8 @@ def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
         kiosque = Kiosque(settings)
         yield kiosque
     except USER_ERRORS as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(BAD_INPUT if isinstance(exc, BAD_INPUT_ERRORS) else 1) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
+from bot.cli.common import BAD_INPUT, EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
 from bot.errors import KiosqueError
 from bot.evaluation.baseline import load_run
 from bot.evaluation.evaluate import context_of, evaluate, write_run
@@ -25,8 +25,6 @@ from bot.evaluation.gate import ThresholdError, parse_thresholds
 from bot.evaluation.judge import Judge, build_llm
 from bot.evaluation.metrics import METRICS, metric_value_label
 from bot.evaluation.questions import check_articles, load_questions
-
-BAD_INPUT = 2
 
 
 def _bad_input(exc: Exception) -> typer.Exit:

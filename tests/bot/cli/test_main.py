@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import version
 
 from typer.testing import CliRunner
@@ -12,3 +13,20 @@ from bot.cli.main import app
 def test_version_is_the_installed_package_version():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"kiosque {version('kiosque')}"
+
+
+def test_a_mistyped_mode_is_refused_with_the_choices():
+    result = CliRunner().invoke(app, ["ask", "Qui ?", "--mode", "generatve"])
+    assert result.exit_code == 2
+    words = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())  # out of click's box, one line
+    assert "Invalid value for '--mode': Value error, 'generatve' is not one of 'extractive', 'generative'." in words
+
+
+def test_an_invalid_setting_in_the_environment_is_one_line_and_exit_code_2(tmp_path):
+    result = CliRunner().invoke(app, ["status", "--store", str(tmp_path / "store")],
+                                env={"KIOSQUE_RETRIEVAL_RRF_K": "-3"})
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: invalid setting retrieval.rrf_k = '-3' (KIOSQUE_RETRIEVAL_RRF_K): Input should be greater than or "
+        "equal to 1"]
+    assert not (tmp_path / "store").exists()  # nothing was opened
