@@ -14,9 +14,12 @@ from rich.console import Console
 
 from rich.markup import escape
 
-from bot.errors import BAD_INPUT_ERRORS, USER_ERRORS
+from bot.answer.question import detect_language
+from bot.errors import BAD_INPUT_ERRORS, USER_ERRORS, BadInput
 from bot.settings import Settings, load_settings
 from bot.wiring import Kiosque
+from index.dates import DateError
+from index.retrieval import Filters
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -30,6 +33,25 @@ EnvFileOption = Annotated[
 #: the exit code of input that must be corrected (as click's usage errors)
 BAD_INPUT = 2
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+_DATES = "2026-01-12, 12/01/2026 when unambiguous, 12 janvier 2026, January 12, 2026; a month or a year"
+FromOption = Annotated[Optional[str], typer.Option("--from", help=f"Only articles on or after this date ({_DATES}).")]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="Only articles on or before this date.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this date (ignores later articles).")]
+OutletOption = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")]
+#: the CLI's names for the filter fields, in error messages
+_FILTER_OPTIONS = {"date_from": "--from", "date_to": "--to", "as_of": "--as-of"}
+
+
+def filters_from(text: str | None, date_from: str | None = None, date_to: str | None = None,
+                 as_of: str | None = None, outlets: list[str] | None = None) -> Filters:
+    """The date and outlet options as retrieval filters, read as every front end reads them. A bad
+    date is one line in the language of ``text`` (the question or topic; English without one) and
+    exit code 2."""
+    try:
+        return Filters.parse(date_from=date_from, date_to=date_to, as_of=as_of, outlets=outlets or (),
+                             names=_FILTER_OPTIONS)
+    except DateError as exc:
+        raise BadInput(exc.message(detect_language(text) if text and text.strip() else "en")) from None
 
 
 def settings_from(store: Path | None, env_file: Path = Path(".env"), **overrides) -> Settings:

@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
+from bot.cli.common import (EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption, app_for, err,
+                            filters_from, out, print_json)
 from bot.cli.progress import ingest_progress
 from index.dates import format_date
-from index.retrieval import Filters
 
 
 def ingest(
@@ -88,19 +88,17 @@ def status(as_json: JsonOption = False, store: StoreOption = None, env_file: Env
 def search(
     query: Annotated[str, typer.Argument(help="What to look for (French or English).")],
     k: Annotated[int, typer.Option("-k", help="Number of chunks.")] = 5,
-    date_from: Annotated[Optional[str], typer.Option("--from", help="Only articles on or after YYYY-MM-DD.")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Only articles on or before YYYY-MM-DD.")] = None,
-    outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")] = None,
+    date_from: FromOption = None, date_to: ToOption = None, outlet: OutletOption = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
     env_file: EnvFileOption = Path(".env"),
 ) -> None:
     """The top chunks for a query (hybrid keyword + dense retrieval)."""
     with app_for(store, env_file) as app:
+        filters = filters_from(query, date_from, date_to, outlets=outlet)
         if not app.store.catalog.counts()["articles"]:
             err.print("[yellow]the index is empty:[/yellow] run `kiosque ingest` first")
             raise typer.Exit(1)
-        filters = Filters(date_from, date_to, tuple(outlet or ()))
         passages = app.retriever.search_chunks(query, k=k, filters=filters)
         articles = app.store.catalog.get_articles([p.article_id for p in passages])
     rows = []

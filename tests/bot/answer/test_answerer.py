@@ -4,6 +4,7 @@ cited, the expected fact is in the answer, every quote is verbatim, the articles
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_when_sources_differ_in_date_the_newer_is_named(answerer):
 
 
 def test_filters_limit_what_may_be_cited(answerer):
-    a = answerer.answer("Avec qui Choïgou s'est-il entretenu par téléphone ?", filters=Filters(date_to="2025-01-01"))
+    a = answerer.answer("Avec qui Choïgou s'est-il entretenu par téléphone ?", filters=Filters(date_to=date(2025, 1, 1)))
     assert all(c.article_id != "004_49cb5cfbe3980482" for c in a.citations)
 
 

@@ -60,7 +60,7 @@ def test_an_update_is_shown_with_the_original_and_the_newer_is_named(news):
 
 def test_as_of_excludes_later_articles(news):
     _, _, answerer = news
-    a = answerer.answer(CALLS, filters=Filters(date_to="2026-02-01"))
+    a = answerer.answer(CALLS, filters=Filters.parse(as_of="2026-02-01"))
     assert [c.article_id for c in a.citations] == ["000_479cb51d5ccf07b4"]
     assert "six fois" in a.text and "huit fois" not in a.text
 

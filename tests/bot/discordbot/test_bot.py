@@ -506,6 +506,11 @@ async def test_ask_as_of_and_source_options(fake, start_bot):
     call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
     assert call.body["type"] == 4 and call.body["data"]["flags"] & 64  # told privately, nothing answered
     assert "n'est pas une date" in call.body["data"]["content"]
+    mark = fake.mark()
+    await fake.slash("ask", question=question, as_of="12/01/2026")  # 12 January or 1 December?
+    call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
+    assert call.body["data"]["flags"] & 64 and call.body["data"]["content"] == (
+        "as_of : « 12/01/2026 » peut être le 12 janvier 2026 ou le 1er décembre 2026 : écrivez 2026-01-12 ou 2026-12-01.")
 
 
 async def test_timeline_command(fake, start_bot):
