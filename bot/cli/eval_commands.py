@@ -22,7 +22,7 @@ from bot.errors import KiosqueError
 from bot.evaluation.baseline import load_run
 from bot.evaluation.evaluate import context_of, evaluate, write_run
 from bot.evaluation.gate import ThresholdError, parse_thresholds
-from bot.evaluation.judge import Judge, build_llm
+from bot.evaluation.judge import Judge
 from bot.evaluation.metrics import METRICS, metric_value_label
 from bot.evaluation.questions import check_articles, load_questions
 
@@ -85,7 +85,7 @@ def eval_(
             check_articles(question_set, {a for a, _, _ in catalog.article_meta()}, questions)
             the_judge = None
             if judge:
-                the_judge = Judge(build_llm(app.settings), app.settings.llm.model)
+                the_judge = Judge.configured(app.settings)
                 the_judge.probe()
         except KiosqueError as exc:
             raise _bad_input(exc) from None

@@ -26,15 +26,6 @@ class JudgeUnavailable(KiosqueError):
     pass
 
 
-def build_llm(settings):
-    """The configured LLM (``settings.llm``), built as the generative answerer builds it, at temperature 0."""
-    from bot.answer.generative import make_llm
-
-    llm = settings.llm
-    key = llm.api_key.get_secret_value() if llm.api_key else None
-    return make_llm(llm.provider, llm.base_url, llm.model, key, llm.timeout_s, 0.0, JUDGE_MAX_TOKENS)
-
-
 def reference_for(question: Question) -> str:
     if not question.answerable:
         return "The articles do not answer this question: a correct answer says so."
@@ -79,6 +70,13 @@ class Judge:
         self.llm = llm
         self.model = model
         self.template = prompt if prompt is not None else prompt_text("judge.md")
+
+    @classmethod
+    def configured(cls, settings) -> Judge:
+        """The judge on the configured LLM, built as the generative answerer's is, at temperature 0."""
+        from bot.wiring import build_llm
+
+        return cls(build_llm(settings, temperature=0.0, max_tokens=JUDGE_MAX_TOKENS), settings.llm.model)
 
     def probe(self) -> None:
         """One short call before the run: an unreachable judge fails before any work is done."""

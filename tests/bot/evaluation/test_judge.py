@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.evaluation.evaluate import evaluate, write_run
-from bot.evaluation.judge import Judge, JudgeUnavailable, build_llm, parse_verdict
+from bot.evaluation.judge import Judge, JudgeUnavailable, parse_verdict
 from bot.settings import load_settings
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 from tests.helpers.fake_llm import FakeLLM
@@ -15,9 +15,7 @@ QUOTE = "Sergueï Choïgou s'est entretenu avec Ali Akbar Ahmadian."
 
 
 def judge_for(base_url: str) -> Judge:
-    settings = load_settings(None, llm=load_settings(None).llm.model_copy(
-        update={"base_url": base_url, "model": "judge-model", "timeout_s": 5.0}))
-    return Judge(build_llm(settings), settings.llm.model)
+    return Judge.configured(load_settings(None, llm__base_url=base_url, llm__model="judge-model", llm__timeout_s=5.0))
 
 
 def reply(prompt: str) -> str:
