@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.settings import SettingsError
 from index.embedders.packed import UnsupportedModel
-from index.store import IngestBusy, IngestFailed, StoreError
+from index.errors import IngestBusy, IngestFailed, StoreError
 
 
 class KiosqueError(Exception):

@@ -12,39 +12,70 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.articles import Article
+from index.errors import CatalogError
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
+_FIRST_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('generation', '0');
+CREATE TABLE articles (
     id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, text_hash TEXT NOT NULL, title TEXT NOT NULL,
     text TEXT NOT NULL, date TEXT, date_source TEXT NOT NULL DEFAULT '', outlet TEXT, url TEXT,
     source TEXT NOT NULL DEFAULT '', title_source TEXT NOT NULL DEFAULT 'line', language TEXT,
     generation INTEGER NOT NULL, ingested_at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
-CREATE TABLE IF NOT EXISTS chunks (
+CREATE INDEX articles_text_hash ON articles(text_hash);
+CREATE TABLE chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL, position INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, terms BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS garbage (chunk_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS signatures (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS copies (article_id TEXT PRIMARY KEY, canonical TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ingests (
+CREATE INDEX chunks_article ON chunks(article_id);
+CREATE TABLE terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
+CREATE TABLE pending (chunk_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+CREATE TABLE garbage (chunk_id TEXT PRIMARY KEY);
+CREATE TABLE signatures (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE copies (article_id TEXT PRIMARY KEY, canonical TEXT NOT NULL);
+CREATE TABLE ingests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at REAL NOT NULL, finished_at REAL,
     generation INTEGER, report TEXT
-);
+)
 """
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: SQL statements (separated by ``;``), then an optional function for
+    what SQL cannot say (e.g. filling a new column from the old ones)."""
+
+    why: str
+    sql: str = ""
+    run: Callable[[sqlite3.Connection], None] | None = None
+
+    def apply(self, db: sqlite3.Connection) -> None:
+        for statement in self.sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        if self.run is not None:
+            self.run(db)
+
+
+#: The catalog's schema as ordered steps: step i takes a catalog from version i to i + 1 (version 0 is
+#: an empty file, so a new catalog takes the same path as an old one). To change the schema, append
+#: a step (never edit one that has shipped): catalogs of earlier versions are migrated when opened,
+#: in one transaction, and a catalog of a later version is refused untouched.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("articles, chunks, terms, the ingest journal, wire copies", _FIRST_SCHEMA),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+#: SQLite failures of the disk rather than of the schema: reported as storage problems, as they are
+_STORAGE_ERRORS = {"SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_LOCKED",
+                   "SQLITE_PERM"}
 _ARTICLE_COLUMNS = (
     "id, content_hash, text_hash, title, text, date, date_source, outlet, url, source, title_source, language"
 )
@@ -62,15 +93,73 @@ class ChunkRow:
 class Catalog:
     """One SQLite file; a connection per thread (the bot answers from worker threads)."""
 
+    #: the schema this code reads and writes (a subclass may extend it)
+    migrations: tuple[Migration, ...] = MIGRATIONS
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        try:
+            self._open_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_schema(self) -> None:
+        """Check the file's schema version before writing anything: the same is used as is, an older
+        one is migrated (all steps in one transaction, so a failure leaves it as it was), a newer one
+        or something that is not a Kiosque catalog is refused, untouched."""
+        wanted = len(self.migrations)
+        probe = sqlite3.connect(self.path, timeout=60, isolation_level=None)  # no pragma: it would write
+        try:
+            found = self._schema_version(probe)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", None) not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                raise  # read-only, full, locked...: the store reports it as a storage problem
+            raise CatalogError(f"{self.path} is not a Kiosque catalog ({exc}): point --store (KIOSQUE_STORE_DIR) "
+                               "at a Kiosque store or at a new directory. The file was not changed.") from None
+        finally:
+            probe.close()
+        if found > wanted:
+            raise CatalogError(
+                f"the catalog at {self.path} was written by a newer Kiosque (schema version {found}; this one reads "
+                f"up to {wanted}): upgrade Kiosque, or index into a new store with --store DIR. The store was not "
+                "changed.")
+        if found < wanted:
+            self._migrate(wanted)
+
+    def _migrate(self, wanted: int) -> None:
         db = self.db
-        with db:
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+        db.execute("BEGIN IMMEDIATE")
+        step = None
+        try:
+            found = self._schema_version(db)  # another process may have migrated it meanwhile
+            for step in self.migrations[found:wanted]:
+                step.apply(db)
+            self.set_meta("schema_version", str(wanted), db)
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back already (disk full)
+                db.execute("ROLLBACK")
+            storage = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", None) in _STORAGE_ERRORS
+            if storage or isinstance(exc, CatalogError) or not isinstance(exc, Exception):
+                raise
+            raise CatalogError(f"could not bring the catalog at {self.path} to schema version {wanted} "
+                               f"({step.why if step else 'reading its version'}: {type(exc).__name__}: {exc}); "
+                               "it was left as it was.") from exc
+
+    def _schema_version(self, db: sqlite3.Connection) -> int:
+        """0 for an empty file; CatalogError for a database that is not a Kiosque catalog."""
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return 0
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if "meta" in tables else None
+        if row is None or not str(row[0]).isdigit():
+            raise CatalogError(f"{self.path} is not a Kiosque catalog (a SQLite database with no Kiosque schema "
+                               "version): point --store (KIOSQUE_STORE_DIR) at a Kiosque store or at a new directory. "
+                               "The file was not changed.")
+        return int(row[0])
 
     @property
     def db(self) -> sqlite3.Connection:

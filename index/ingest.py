@@ -30,7 +30,8 @@ from index.keyword import build_generation
 from index.loading import load_paths
 import sqlite3
 
-from index.store import IngestBusy, IngestFailed, Store, StoreError, storage_problem
+from index.errors import IngestBusy, IngestFailed, StoreError
+from index.store import Store, storage_problem
 
 #: progress(stage, done, total): stages are "read", "embed", "index"
 Progress = Callable[[str, int, int], None]

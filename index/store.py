@@ -23,20 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.catalog import Catalog
+from index.errors import StoreError
 from index.keyword import Analyzer, KeywordIndex, load_generation
 from index.vectors import ChromaLocation, VectorStore, make_client
-
-
-class StoreError(Exception):
-    """A problem with the store a person can fix; the message says how."""
-
-
-class IngestBusy(StoreError):
-    pass
-
-
-class IngestFailed(StoreError):
-    """The ingest could not write (disk full, read-only store...). Nothing was committed."""
 
 
 def storage_problem(exc: BaseException, where: Path) -> str:
@@ -122,6 +111,8 @@ class Store:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(self.dir / "catalog.sqlite")
+        except StoreError:
+            raise
         except Exception as exc:  # OSError, sqlite3 errors on read-only, full or corrupt files
             raise StoreError(f"cannot open the store: {storage_problem(exc, self.dir)}") from exc
         self.analyzer = Analyzer(config.language)

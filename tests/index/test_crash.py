@@ -12,7 +12,7 @@ import pytest
 
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
-from index.store import IngestBusy
+from index.errors import IngestBusy
 from tests.conftest import MODELS_DIR, ROOT, make_store
 
 NEW_TEXT = "Un nouvel article\nLe port de Marseille a accueilli un paquebot géant mardi matin."

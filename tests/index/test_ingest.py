@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from index.ingest import Ingester
-from index.store import FileLock, IngestBusy, StoreError
+from index.errors import IngestBusy, StoreError
+from index.store import FileLock
 from tests.conftest import make_store
 
 

@@ -30,3 +30,15 @@ def test_an_invalid_setting_in_the_environment_is_one_line_and_exit_code_2(tmp_p
         "error: invalid setting retrieval.rrf_k = '-3' (KIOSQUE_RETRIEVAL_RRF_K): Input should be greater than or "
         "equal to 1"]
     assert not (tmp_path / "store").exists()  # nothing was opened
+
+
+def test_a_store_written_by_a_newer_kiosque_is_refused_in_one_line(tmp_path):
+    from index.catalog import SCHEMA_VERSION, Catalog
+
+    catalog = Catalog(tmp_path / "store" / "catalog.sqlite")
+    catalog.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    catalog.close()
+    result = CliRunner().invoke(app, ["status", "--store", str(tmp_path / "store")])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: the catalog at ") and "written by a newer Kiosque" in line
