@@ -22,16 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.articles import Article, LoadProblem
 from index import copies
+from index.articles import Article, LoadProblem
 from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
+from index.errors import STORAGE_ERRORS, IngestBusy, IngestFailed, StoreError, storage_problem
 from index.keyword import build_generation
 from index.loading import load_paths
-import sqlite3
-
-from index.errors import IngestBusy, IngestFailed, StoreError
-from index.store import Store, storage_problem
+from index.store import Store
 
 #: progress(stage, done, total): stages are "read", "embed", "index"
 Progress = Callable[[str, int, int], None]
@@ -113,14 +111,9 @@ class Ingester:
             return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
         except StoreError:
             raise
-        except (OSError, sqlite3.Error) as exc:
+        except STORAGE_ERRORS as exc:
             raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
                                f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
-        except Exception as exc:  # chromadb wraps disk errors in its own types
-            if "disk" in str(exc).lower() or "space" in str(exc).lower() or "readonly" in str(exc).lower():
-                raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
-                                   f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
-            raise
         finally:
             lock.release()
 

@@ -17,27 +17,16 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.catalog import Catalog
-from index.errors import StoreError
+from index.errors import StoreError, storage_problem
 from index.keyword import Analyzer, KeywordIndex, load_generation
 from index.vectors import ChromaLocation, VectorStore, make_client
-
-
-def storage_problem(exc: BaseException, where: Path) -> str:
-    """A sentence for an I/O failure while writing the store."""
-    text = str(exc).lower()
-    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
-        return (f"the store at {where} is read-only ({exc}): Kiosque needs write access to it "
-                "(catalog, Chroma files, keyword index)")
-    if "full" in text or "no space" in text or "too large" in text or getattr(exc, "errno", None) in (
-            errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        return f"no space left to write the store at {where} ({exc})"
-    return f"cannot write the store at {where} ({type(exc).__name__}: {exc})"
 
 
 @dataclass(frozen=True)
@@ -111,9 +100,7 @@ class Store:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(self.dir / "catalog.sqlite")
-        except StoreError:
-            raise
-        except Exception as exc:  # OSError, sqlite3 errors on read-only, full or corrupt files
+        except (OSError, sqlite3.Error) as exc:  # a read-only, full or damaged file
             raise StoreError(f"cannot open the store: {storage_problem(exc, self.dir)}") from exc
         self.analyzer = Analyzer(config.language)
         self._vectors: VectorStore | None = None
@@ -133,7 +120,7 @@ class Store:
                         f"cannot reach the Chroma server at http://{location.host}:{location.port} ({exc}); "
                         "start it with `chroma run --path DIR --host HOST --port PORT`"
                     ) from exc
-                raise StoreError(f"cannot open Chroma at {location.path}: {exc}") from exc
+                raise StoreError(f"cannot open Chroma at {location.path}: {storage_problem(exc, self.dir)}") from exc
         return self._vectors
 
     def keyword_index(self) -> KeywordIndex:
