@@ -25,6 +25,7 @@ from bot.evaluation.gate import ThresholdError, parse_thresholds
 from bot.evaluation.judge import Judge
 from bot.evaluation.metrics import METRICS, metric_value_label
 from bot.evaluation.questions import check_articles, load_questions
+from bot.evaluation.records import ResultRecord
 
 
 def _bad_input(exc: Exception) -> typer.Exit:
@@ -91,7 +92,7 @@ def eval_(
             raise _bad_input(exc) from None
         summary, results = evaluate(
             question_set,
-            lambda q: app.answerer.answer(q),
+            lambda q, filters: app.answerer.answer(q, filters=filters),
             lambda ids: {aid: a.text for aid, a in catalog.get_articles(ids).items()},
             questions_file=questions, context=context_of(app), judge=the_judge, baseline=base,
             fail_under=under, fail_over=over, console=err,
@@ -113,7 +114,7 @@ def eval_(
         raise typer.Exit(1)
 
 
-def _print_summary(summary: dict, results: list[dict], out_dir: Path, written: list[Path]) -> None:
+def _print_summary(summary: dict, results: list[ResultRecord], out_dir: Path, written: list[Path]) -> None:
     c = summary["counts"]
     table = Table(title=f"{c['passed']} of {c['questions']} questions pass", title_justify="left")
     table.add_column("metric")
@@ -130,7 +131,7 @@ def _print_summary(summary: dict, results: list[dict], out_dir: Path, written: l
             row.append("" if d is None else (f"{d:+,.0f}" if METRICS[name].unit == "ms" else f"{d:+.3f}"))
         table.add_row(*row)
     out.print(table)
-    failed = [r["id"] for r in results if not r["passed"]]
+    failed = [r.id for r in results if not r.passed]
     if failed:
         out.print(f"Failed: {escape(', '.join(failed))}")
     base = summary.get("baseline")

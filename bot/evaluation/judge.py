@@ -14,6 +14,7 @@ import re
 from bot.answer.frames import prompt as prompt_text
 from bot.errors import KiosqueError
 from bot.evaluation.questions import Question
+from bot.evaluation.records import ResultRecord
 
 log = logging.getLogger("kiosque.eval.judge")
 
@@ -37,11 +38,10 @@ def reference_for(question: Question) -> str:
     return "\n".join(parts) or "(no reference given: grade correctness 3 unless the answer is plainly wrong)"
 
 
-def render_prompt(template: str, question: Question, record: dict) -> str:
-    quotes = "\n".join(f"[{c['n']}] ({c['title']}, {c.get('date') or 'undated'}) {c['quote']}"
-                       for c in record["citations"]) or "(none)"
-    values = {"question": question.question, "reference": reference_for(question),
-              "answer": record.get("answer") or "", "quotes": quotes}
+def render_prompt(template: str, question: Question, record: ResultRecord) -> str:
+    quotes = "\n".join(f"[{c.n}] ({c.title}, {c.date or 'undated'}) {c.quote}" for c in record.citations) or "(none)"
+    values = {"question": question.question, "reference": reference_for(question), "answer": record.answer or "",
+              "quotes": quotes}
     # not str.format: the template shows a JSON example with braces
     return re.sub(r"\{(question|reference|answer|quotes)\}", lambda m: values[m.group(1)], template)
 
@@ -86,7 +86,7 @@ class Judge:
             raise JudgeUnavailable(f"--judge: the LLM {self.model!r} did not answer ({type(exc).__name__}: "
                                    f"{str(exc)[:200]}); check the KIOSQUE_LLM_* settings") from None
 
-    def judge(self, question: Question, record: dict) -> dict:
+    def judge(self, question: Question, record: ResultRecord) -> dict:
         """The verdict on one answer, or ``{"error": ...}`` (a judge failure never fails the run)."""
         try:
             reply = self.llm.complete(render_prompt(self.template, question, record)).text

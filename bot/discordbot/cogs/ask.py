@@ -187,7 +187,7 @@ class AskCog(commands.Cog, name="Ask"):
             return
         log.info("answered %s (%s, %d citation(s), %.0f ms)", key, "refused" if answer.refused else "answer",
                  len(answer.citations), answer.timings_ms.get("total_ms", 0.0))
-        record = AnswerRecord(key=key, question=question, answer=answer, history=list(turns),
+        record = AnswerRecord(key=key, question=question, answer=answer, history=list(turns), filters=filters,
                               channel_id=getattr(channel, "id", 0), guild_id=guild.id if guild else None)
         bot.memory.add(record)
         parts = render_answer(answer, bot.message_limit)

@@ -26,7 +26,7 @@ def reply(prompt: str) -> str:
     return "I cannot grade this."
 
 
-def answers(q):
+def answers(q, filters=None):
     if q == "who":
         return answer(q, f"« {QUOTE} » [1]", [cite(1, "a1", QUOTE)], retrieved=["a1"])
     if q == "trade":
@@ -50,8 +50,8 @@ def test_judged_scores_are_added_and_labelled(tmp_path):
     assert "Question:\nwho" in graded and "Facts it should state: Ahmadian" in graded
     assert f"[1] (Title a1, 2026-01-12) {QUOTE}" in graded and '{"faithfulness": 4' in graded
 
-    assert results[0]["judge"] == {"faithfulness": 1.0, "correctness": 0.75, "reason": "quoted"}
-    assert "error" in results[1]["judge"] and "judge" not in results[2]
+    assert results[0].judge == {"faithfulness": 1.0, "correctness": 0.75, "reason": "quoted"}
+    assert "error" in results[1].judge and results[2].judge is None
     assert summary["metrics"]["judge_faithfulness"] == 1.0 and summary["metrics"]["judge_correctness"] == 0.75
     assert summary["judge"] == {"model": "judge-model", "judged": 1, "errors": 1, "label": "LLM-judged"}
 
