@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +79,42 @@ _STORAGE_ERRORS = {"SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CAN
 _ARTICLE_COLUMNS = (
     "id, content_hash, text_hash, title, text, date, date_source, outlet, url, source, title_source, language"
 )
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    """What an ingest did, as the journal keeps it (the files skipped, duplicated or odd are counted)."""
+
+    articles_added: int = 0
+    articles_updated: int = 0
+    articles_removed: int = 0
+    articles_unchanged: int = 0
+    chunks_embedded: int = 0
+    embeddings_computed: int = 0
+    chunks_reused: int = 0
+    chunks_removed: int = 0
+    wire_copies: int = 0
+    duplicates: int = 0
+    problems: int = 0
+    warnings: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: dict) -> IngestCounts:
+        """A journal row; an older Kiosque may have counted less (the rest are 0), or more (ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class LastIngest:
+    id: int
+    started_at: float
+    finished_at: float
+    generation: int
+    report: IngestCounts
 
 
 @dataclass(frozen=True)
@@ -326,15 +362,15 @@ class Catalog:
         cur = self.db.execute("INSERT INTO ingests (started_at) VALUES (?)", (time.time(),))
         return int(cur.lastrowid)
 
-    def last_ingest(self) -> dict | None:
+    def last_ingest(self) -> LastIngest | None:
         row = self.db.execute(
             "SELECT id, started_at, finished_at, generation, report FROM ingests "
             "WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
         ).fetchone()
         if not row:
             return None
-        return {"id": row[0], "started_at": row[1], "finished_at": row[2], "generation": row[3],
-                "report": json.loads(row[4]) if row[4] else None}
+        report = IngestCounts.from_json(json.loads(row[4])) if row[4] else IngestCounts()
+        return LastIngest(id=row[0], started_at=row[1], finished_at=row[2], generation=row[3], report=report)
 
     def commit(
         self,
@@ -345,7 +381,7 @@ class Catalog:
         new_chunks: dict[str, list[tuple[str, int, int, int, bytes]]],
         delete_articles: list[str],
         keyword_dir: str | None,
-        report: dict,
+        report: IngestCounts,
         extra_meta: dict[str, str] | None = None,
         signatures: dict[str, np.ndarray] | None = None,
         copies: dict[str, str] | None = None,
@@ -389,7 +425,7 @@ class Catalog:
                 self.set_meta(key, value, db)
             db.execute(
                 "UPDATE ingests SET finished_at = ?, generation = ?, report = ? WHERE id = ?",
-                (time.time(), generation, json.dumps(report, ensure_ascii=False), ingest_id),
+                (time.time(), generation, json.dumps(asdict(report), ensure_ascii=False), ingest_id),
             )
             db.execute("COMMIT")
         except BaseException:

@@ -24,6 +24,7 @@ import numpy as np
 
 from index import copies
 from index.articles import Article, LoadProblem
+from index.catalog import IngestCounts
 from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
 from index.errors import STORAGE_ERRORS, IngestBusy, IngestFailed, StoreError, storage_problem
@@ -63,6 +64,11 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def counts(self) -> IngestCounts:
+        """What the catalog's journal keeps of this report."""
+        lists = {"problems": len(self.problems), "duplicates": len(self.duplicates), "warnings": len(self.warnings)}
+        return IngestCounts(**{**{k: v for k, v in self.to_dict().items() if k not in lists}, **lists})
 
 
 def _problem(p: LoadProblem) -> dict:
@@ -154,7 +160,7 @@ class Ingester:
         report.seconds = round(time.perf_counter() - started, 3)
         catalog.commit(
             generation=report.generation, ingest_id=ingest_id, upsert=touched, new_chunks=new_chunks,
-            delete_articles=removed, keyword_dir=keyword_dir, report=_summary(report),
+            delete_articles=removed, keyword_dir=keyword_dir, report=report.counts(),
             extra_meta=self._embedder_meta(), signatures=signatures, copies=groups,
         )
         self._collect_garbage(leftovers=True)
@@ -313,9 +319,3 @@ class Ingester:
         self.store.remove_old_keyword_generations()
 
 
-def _summary(report: IngestReport) -> dict:
-    d = report.to_dict()
-    d["problems"] = len(report.problems)
-    d["duplicates"] = len(report.duplicates)
-    d["warnings"] = len(report.warnings)
-    return d

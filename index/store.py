@@ -20,13 +20,33 @@ import shutil
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.catalog import Catalog
+from index.catalog import Catalog, LastIngest
 from index.errors import StoreError, storage_problem
 from index.keyword import Analyzer, KeywordIndex, load_generation
 from index.vectors import ChromaLocation, VectorStore, make_client
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What `kiosque status`, the bot's /status and an eval run say about a store."""
+
+    store: str
+    chroma: str
+    collection: str
+    articles: int
+    chunks: int
+    generation: int
+    #: the embedding model the vectors were made with (None before the first ingest)
+    embed_model: str | None
+    last_ingest: LastIngest | None
+    #: chunks an interrupted ingest left in Chroma (invisible; the next ingest reuses or removes them)
+    interrupted_ingest_leftovers: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -185,20 +205,14 @@ class Store:
                 "KIOSQUE_EMBED_MODEL back."
             )
 
-    def status(self) -> dict:
+    def status(self) -> StoreStatus:
         counts = self.catalog.counts()
-        last = self.catalog.last_ingest()
-        return {
-            "store": str(self.dir),
-            "chroma": self.config.chroma.describe(),
-            "collection": self.config.collection,
-            "articles": counts["articles"],
-            "chunks": counts["chunks"],
-            "generation": self.catalog.generation,
-            "embed_model": self.catalog.get_meta("embed_model"),
-            "last_ingest": last,
-            "interrupted_ingest_leftovers": counts["pending"],
-        }
+        return StoreStatus(
+            store=str(self.dir), chroma=self.config.chroma.describe(), collection=self.config.collection,
+            articles=counts["articles"], chunks=counts["chunks"], generation=self.catalog.generation,
+            embed_model=self.catalog.get_meta("embed_model"), last_ingest=self.catalog.last_ingest(),
+            interrupted_ingest_leftovers=counts["pending"],
+        )
 
     def verify(self) -> dict:
         """Do the catalog, the keyword index and Chroma agree? (What a crash test checks.)"""

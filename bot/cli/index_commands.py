@@ -51,34 +51,33 @@ def status(as_json: JsonOption = False, store: StoreOption = None, env_file: Env
     """Articles, chunks, embedding model and precision, store location, last ingest."""
     with app_for(store, env_file) as app:
         info = app.store.status()
-        info["embedder"] = app.embedder_plan()
-        info["answer_mode"] = app.settings.answer.mode
+        plan = app.embedder_plan()
+        mode = app.settings.answer.mode
     if as_json:
-        print_json(info)
+        print_json({**info.to_dict(), "embedder": plan, "answer_mode": mode})
         return
     table = Table(show_header=False, box=None)
-    last = info["last_ingest"]
+    last = info.last_ingest
     rows = [
-        ("Store", info["store"]), ("Chroma", f"{info['chroma']} (collection {info['collection']})"),
-        ("Articles", f"{info['articles']:,}"), ("Chunks", f"{info['chunks']:,}"),
-        ("Embedding model", str(info["embed_model"] or info["embedder"]["model"])),
-        ("Embedding backend", f"{info['embedder']['backend']}, {info['embedder']['precision']} on "
-                              f"{info['embedder']['device']} (CPU bf16: {info['embedder']['cpu_bf16']})"),
-        ("Embedding cache", info["embedder"]["cache"]),
-        ("Answer mode", info["answer_mode"]),
+        ("Store", info.store), ("Chroma", f"{info.chroma} (collection {info.collection})"),
+        ("Articles", f"{info.articles:,}"), ("Chunks", f"{info.chunks:,}"),
+        ("Embedding model", str(info.embed_model or plan["model"])),
+        ("Embedding backend", f"{plan['backend']}, {plan['precision']} on {plan['device']} "
+                              f"(CPU bf16: {plan['cpu_bf16']})"),
+        ("Embedding cache", plan["cache"]),
+        ("Answer mode", mode),
     ]
     if last:
         import time
 
-        r = last["report"] or {}
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last["finished_at"]))
-        rows.append(("Last ingest", f"{when}: {r.get('articles_added', 0)} added, {r.get('articles_updated', 0)} "
-                                    f"updated, {r.get('articles_removed', 0)} removed, "
-                                    f"{r.get('chunks_embedded', 0)} chunks embedded"))
+        r = last.report
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.finished_at))
+        rows.append(("Last ingest", f"{when}: {r.articles_added} added, {r.articles_updated} updated, "
+                                    f"{r.articles_removed} removed, {r.chunks_embedded} chunks embedded"))
     else:
         rows.append(("Last ingest", "never: run `kiosque ingest`"))
-    if info["interrupted_ingest_leftovers"]:
-        rows.append(("Note", f"{info['interrupted_ingest_leftovers']} chunks from an interrupted ingest "
+    if info.interrupted_ingest_leftovers:
+        rows.append(("Note", f"{info.interrupted_ingest_leftovers} chunks from an interrupted ingest "
                              "(invisible; the next ingest reuses or removes them)"))
     for k, v in rows:
         table.add_row(f"[bold]{k}[/bold]", v)

@@ -70,7 +70,7 @@ def context_of(app) -> dict:
     status = app.store.status()
     settings = {
         "answer_mode": s.answer.mode,
-        "embed_model": status.get("embed_model") or s.embed.model,
+        "embed_model": status.embed_model or s.embed.model,
         "embed_precision": app.embedder_plan()["precision"],
         "chunk_target_chars": s.chunk.target_chars,
         "chunk_max_chars": s.chunk.max_chars,
@@ -83,7 +83,7 @@ def context_of(app) -> dict:
     }
     if s.answer.mode == "generative":
         settings.update(llm_provider=s.llm.provider, llm_model=s.llm.model)
-    corpus = {"store": status["store"], "articles": status["articles"], "chunks": status["chunks"]}
+    corpus = {"store": status.store, "articles": status.articles, "chunks": status.chunks}
     return {"settings": settings, "corpus": corpus}
 
 

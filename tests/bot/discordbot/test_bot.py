@@ -375,7 +375,7 @@ BRIDGE = "Qui a inauguré le pont Lumière de Vrennes ?"
 
 async def test_reindex_is_for_admins_only(fake, start_bot, own_kiosque):
     await start_bot(KiosqueEngine(own_kiosque), admin_users=[str(fake.carol.id)])
-    before = own_kiosque.store.status()["last_ingest"]
+    before = own_kiosque.store.status().last_ingest
     mark = fake.mark()
     await fake.slash("reindex", user=fake.alice)
     call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
@@ -383,7 +383,7 @@ async def test_reindex_is_for_admins_only(fake, start_bot, own_kiosque):
     assert "réservé aux administrateurs" in call.body["data"]["content"]
     q, refusal = await ask_by_mention(fake, "reindex", user=fake.alice)
     assert "réservé aux administrateurs" in refusal["content"]
-    assert own_kiosque.store.status()["last_ingest"] == before  # nothing ran
+    assert own_kiosque.store.status().last_ingest == before  # nothing ran
 
     mark = fake.mark()
     interaction = await fake.slash("reindex", user=fake.bob)  # by role
