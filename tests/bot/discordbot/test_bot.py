@@ -56,6 +56,20 @@ async def ask_by_mention(fake, question: str, **kw) -> tuple[dict, dict]:
     return q, answer
 
 
+async def only_the_sentinel_was_answered(fake, mark: int, channel: int, **kw) -> None:
+    """After messages the bot must ignore (in channels other than ``channel``), ask there one it must
+    answer and wait for that answer; then every call since ``mark`` must be about this sentinel. The bot
+    reads events in order and starts typing as soon as it takes a question, so had it taken one of the
+    ignored messages, that call would be here: a slow bot cannot pass by not having got to them yet, as
+    with a sleep then "nothing was sent"."""
+    q, answer = await ask_by_mention(fake, LETTER, channel=channel, **kw)
+    where = f"/channels/{channel}"
+    about_it = {f"{where}/typing", f"{where}/messages/{answer['id']}/threads"}
+    stray = [c for c in fake.calls[mark:] if c.method == "POST" and c.path not in about_it
+             and not (c.path == f"{where}/messages" and ref_id(c.body) == q["id"])]
+    assert not stray, [(c.path, (c.body or {}).get("content", "")[:80]) for c in stray]
+
+
 # -- connecting -------------------------------------------------------------------------------------
 async def test_connects_with_minimal_intents_and_never_syncs_on_start(fake, start_bot):
     bot = await start_bot()
@@ -143,8 +157,7 @@ async def test_messages_not_for_the_bot_are_ignored_and_plain_channels_need_the_
     await fake.say(SHOIGU)  # no mention, no plain channel: not a question
     await fake.say(SHOIGU, channel=fake.other_thread)  # somebody else's thread
     await fake.say(SHOIGU, user=fake.bot)  # the bot's own words
-    await asyncio.sleep(0.5)
-    assert not [c for c in fake.calls[mark:] if c.method == "POST"]
+    await only_the_sentinel_was_answered(fake, mark, channel=fake.elsewhere)
 
 
 async def test_direct_messages_are_questions(fake, start_bot, kiosque):
@@ -166,8 +179,7 @@ async def test_plain_channel_questions(fake, start_bot, kiosque):
     await fake.wait_for(lambda c: c.path.endswith(f"/messages/{answer['id']}/threads"), after=mark)
     mark = fake.mark()
     await fake.say(LETTER, channel=fake.general)  # elsewhere, plain messages are still not questions
-    await asyncio.sleep(0.5)
-    assert not [c for c in fake.calls[mark:] if c.method == "POST"]
+    await only_the_sentinel_was_answered(fake, mark, channel=fake.plain)
 
 
 async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fake, start_bot, kiosque):
@@ -327,8 +339,7 @@ async def test_allow_lists_for_channels_and_roles(fake, start_bot):
     await start_bot(channels=[str(fake.general)], allowed_roles=["Lecteurs"])
     mark = fake.mark()
     await fake.say(SHOIGU, mention_bot=True, channel=fake.elsewhere)  # not an allowed channel: silence
-    await asyncio.sleep(0.5)
-    assert not [c for c in fake.calls[mark:] if c.method == "POST"]
+    await only_the_sentinel_was_answered(fake, mark, channel=fake.general, user=fake.alice)
     q, refusal = await ask_by_mention(fake, SHOIGU, user=fake.carol)  # no allowed role: a polite word
     assert "Lecteurs" in refusal["content"] and "**Sources**" not in refusal["content"]
     mark = fake.mark()
