@@ -235,10 +235,6 @@ class Catalog:
         """(id, text hash, outlet) of every committed article."""
         return list(self.db.execute("SELECT id, text_hash, outlet FROM articles"))
 
-    def get_article(self, article_id: str) -> Article | None:
-        row = self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return _article(row) if row else None
-
     def get_articles(self, ids: Iterable[str]) -> dict[str, Article]:
         ids = list(dict.fromkeys(ids))
         out: dict[str, Article] = {}
@@ -248,10 +244,6 @@ class Catalog:
             for row in self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})", part):
                 out[row[0]] = _article(row)
         return out
-
-    def iter_articles(self) -> Iterator[Article]:
-        for row in self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY id"):
-            yield _article(row)
 
     def article_meta(self) -> list[tuple[str, str | None, str | None]]:
         """(id, date, outlet) of every article: enough for filters without loading texts."""

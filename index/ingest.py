@@ -143,7 +143,7 @@ class Ingester:
         report.articles_removed = len(removed)
 
         touched = added + updated
-        new_chunks, to_embed, chunk_count = self._plan_chunks(touched, generation, report)
+        new_chunks, to_embed = self._plan_chunks(touched, report)
         if to_embed:
             self._embed_and_add(to_embed, generation, report, progress)
 
@@ -211,7 +211,9 @@ class Ingester:
         progress("read", n, n)
         return list(by_id.values()), kept
 
-    def _plan_chunks(self, touched: list[Article], generation: int, report: IngestReport):
+    def _plan_chunks(
+        self, touched: list[Article], report: IngestReport,
+    ) -> tuple[dict[str, list[tuple[str, int, int, int, bytes]]], list[tuple[Article, Chunk]]]:
         """Chunk the new and changed articles; decide which chunks need a vector."""
         catalog, store = self.store.catalog, self.store
         old = catalog.chunk_ids_of([a.id for a in touched])
@@ -237,7 +239,7 @@ class Ingester:
                 report.chunks_reused += 1
             else:
                 to_embed.append((article, chunk))
-        return new_chunks, to_embed, len(all_chunks)
+        return new_chunks, to_embed
 
     def _embed_and_add(self, items: list[tuple[Article, Chunk]], generation: int, report, progress: Progress):
         catalog, vectors = self.store.catalog, self.store.vectors

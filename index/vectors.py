@@ -110,10 +110,3 @@ class VectorStore:
         distances = got["distances"][0] if got.get("distances") else [0.0] * len(ids)
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
 
-    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(ids), self._max_batch):
-            got = self.collection.get(ids=list(ids[i : i + self._max_batch]), include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"]):
-                out[cid] = np.asarray(vec, dtype=np.float32)
-        return out

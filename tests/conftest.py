@@ -43,6 +43,11 @@ def seeds_copy(tmp_path) -> Path:
     return target
 
 
+def article_of(store, article_id: str):
+    """One committed article of ``store`` (None when it is not there)."""
+    return store.catalog.get_articles([article_id]).get(article_id)
+
+
 def make_store(path: Path, **kw):
     from index.store import Store, StoreConfig
 

@@ -15,7 +15,7 @@ from index import loading
 from index.errors import VectorWriteError, storage_problem
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
-from tests.conftest import MODELS_DIR, ROOT, kiosque_env, make_store
+from tests.conftest import MODELS_DIR, ROOT, article_of, kiosque_env, make_store
 
 KIOSQUE = Path(sys.executable).parent / "kiosque"
 NEW_ARTICLES = {
@@ -142,7 +142,7 @@ def test_a_file_vanishing_mid_ingest_is_reported_and_the_rest_ingested(tmp_path,
     # before is not removed on the strength of a failed read...
     reasons = {p["source"]: p["reason"] for p in report.problems}
     assert reasons["004_49cb5cfbe3980482.txt"].startswith("cannot read")
-    assert report.articles_removed == 0 and store.catalog.get_article("004_49cb5cfbe3980482") is not None
+    assert report.articles_removed == 0 and article_of(store, "004_49cb5cfbe3980482") is not None
     # ...the next sync, which sees it gone, removes it
     monkeypatch.setattr(loading, "load_file", original)
     assert Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True).articles_removed == 1
@@ -154,7 +154,7 @@ def test_control_and_zero_width_characters_are_cleaned(tmp_path, ingester, store
     (corpus / "zw.txt").write_text("Ti\u200btre pro\u00adpre\nLe mi\u200bnistre a\x07 an\u200dnoncé un plan\ufeff.",
                                    encoding="utf-8")
     ingester.run([corpus], corpus_root=corpus, sync=False)
-    a = store.catalog.get_article("zw")
+    a = article_of(store, "zw")
     assert a.title == "Titre propre" and a.text == "Le ministre a annoncé un plan."
     assert store.keyword_index().search("ministre plan", 1)
 
@@ -232,8 +232,8 @@ def test_a_file_changing_mid_ingest_is_indexed_as_read_then_updated(tmp_path, em
             return embedder.embed_queries(texts)
 
     Ingester(store, ChangingEmbedder()).run([seeds_copy], corpus_root=seeds_copy, sync=True)
-    assert "pêche en Bretagne" in store.catalog.get_article("new").text
+    assert "pêche en Bretagne" in article_of(store, "new").text
     assert store.verify()["ok"]
     report = Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
     assert report.articles_updated == 1
-    assert "vigne en Bourgogne" in store.catalog.get_article("new").text
+    assert "vigne en Bourgogne" in article_of(store, "new").text

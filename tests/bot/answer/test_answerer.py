@@ -11,6 +11,7 @@ import pytest
 from bot.answer.answerer import Answerer
 from bot.answer.types import Turn
 from index.retrieval import Filters, HybridRetriever
+from tests.conftest import article_of
 
 ANSWERABLE = [
     ("Qui est l'ambassadeur de Russie en Israël ?", "000_479cb51d5ccf07b4", ["Viktorov"]),
@@ -41,7 +42,7 @@ def answerer(seeds_store, embedder):
 
 def assert_verbatim(answer, store):
     for c in answer.citations + answer.related:
-        article = store.catalog.get_article(c.article_id)
+        article = article_of(store, c.article_id)
         assert article.text[c.start : c.end] == c.quote
         assert c.title == article.title and c.date == article.date
 

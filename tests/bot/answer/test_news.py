@@ -10,7 +10,7 @@ from bot.answer.answerer import Answerer
 from bot.answer.timeline import build_timeline
 from index.ingest import Ingester
 from index.retrieval import Filters, HybridRetriever
-from tests.conftest import make_store
+from tests.conftest import article_of, make_store
 from tests.helpers.news_corpus import UPDATE_ID, WIRE_COPY_ID, build
 
 CALLS = "Combien de fois Poutine et Netanyahu se sont-ils parlé au téléphone l'année dernière ?"
@@ -83,7 +83,7 @@ def test_timeline_is_in_date_order_with_quoted_gists(news):
     assert t.entries[-1].date is None or all(c.date for c in t.entries)  # undated articles come last
     assert len({c.article_id for c in t.entries} & {"002_c0b1337957862e59", WIRE_COPY_ID}) == 1
     for c in t.entries:
-        assert store.catalog.get_article(c.article_id).text[c.start : c.end] == c.quote
+        assert article_of(store, c.article_id).text[c.start : c.end] == c.quote
     assert t.text.splitlines()[0] == "Chronologie : Russie Iran"
     assert "— *" in t.text.splitlines()[1] and "[1] : «" in t.text.splitlines()[1]
     shoigu = build_timeline(answerer, "Shoigu")

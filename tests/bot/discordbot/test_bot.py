@@ -19,6 +19,7 @@ from bot.discordbot.engine import KiosqueEngine
 from bot.discordbot.formatting import MESSAGE_LIMIT, ZWSP, discord_len, render_answer
 from bot.discordbot.memory import AnswerMemory
 from tests.bot.discordbot.conftest import HEARTBEAT_MS, make_kiosque
+from tests.conftest import article_of
 
 SHOIGU = "Qui a rencontré Shoigu à Téhéran ?"
 SHOIGU_ARTICLE = "003_747d8f32a30fbfc0"
@@ -41,7 +42,7 @@ def buttons(message: dict) -> list[str]:
 
 
 def cited_titles(kiosque, *article_ids) -> list[str]:
-    return [kiosque.store.catalog.get_article(a).title for a in article_ids]
+    return [article_of(kiosque.store, a).title for a in article_ids]
 
 
 def shown(text: str) -> str:
@@ -222,8 +223,9 @@ async def test_passages_button_and_sources_command_show_verbatim_quotes(fake, st
     content = call.body["data"]["content"]
     quotes = [shown(line[2:]) for line in content.splitlines() if line.startswith("> ")]
     assert quotes
-    article_texts = [kiosque.store.catalog.get_article(a).text for a in (LETTER_ARTICLE,)]
-    texts = {a.id: a.text for a in kiosque.store.catalog.iter_articles()}
+    article_texts = [article_of(kiosque.store, a).text for a in (LETTER_ARTICLE,)]
+    catalog = kiosque.store.catalog
+    texts = catalog.article_texts([aid for aid, _, _ in catalog.article_meta()])
     assert all(any(quote in t for t in texts.values()) for quote in quotes)  # verbatim
     assert any(quote in article_texts[0] for quote in quotes)
 
