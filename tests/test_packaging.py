@@ -5,6 +5,7 @@ package data in a second."""
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from importlib.resources import files
 
@@ -25,3 +26,13 @@ def test_prompts_are_read_through_the_package_not_the_checkout():
     shipped = files("bot.prompts")
     assert prompt("judge.md") == shipped.joinpath("judge.md").read_text(encoding="utf-8")
     assert frame("fr", "quote_same", n=2, quote="Oui.") == "Le même article [2] : « Oui. »"
+
+
+def test_recorded_commands_use_paths_relative_to_the_checkout():
+    """docs/benchmarks.md and evals/README.md record how figures were obtained: their commands must run
+    from any checkout, not name one machine's directories."""
+    for doc in ("docs/benchmarks.md", "evals/README.md"):
+        for n, line in enumerate((ROOT / doc).read_text(encoding="utf-8").splitlines(), start=1):
+            command = line.strip().strip("`")
+            if command.startswith((".venv/bin/", "kiosque ", "scripts/")) or "`kiosque " in line:
+                assert not re.search(r"(?:^|[\s=`])/(?:work|tmp|root|home|srv|mnt)\b", line), f"{doc}:{n}: {line}"
