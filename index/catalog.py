@@ -81,25 +81,34 @@ _ARTICLE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class IngestCounts:
-    """What an ingest did, as the journal keeps it (the files skipped, duplicated or odd are counted)."""
+@dataclass
+class IngestTally:
+    """The numbers of an ingest, shared by its full report (index/ingest.py) and the journal's record."""
 
     articles_added: int = 0
     articles_updated: int = 0
     articles_removed: int = 0
     articles_unchanged: int = 0
+    #: chunks that got a vector this time (0 on a no-op re-ingest)
     chunks_embedded: int = 0
+    #: of those, how many the model computed (the rest came from the embedding cache)
     embeddings_computed: int = 0
     chunks_reused: int = 0
     chunks_removed: int = 0
+    #: articles that are wire copies of another indexed article (listed under one source)
     wire_copies: int = 0
-    duplicates: int = 0
-    problems: int = 0
-    warnings: int = 0
     generation: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+
+
+@dataclass
+class IngestCounts(IngestTally):
+    """What an ingest did, as the journal keeps it: the files skipped, duplicated or odd are counted."""
+
+    duplicates: int = 0
+    problems: int = 0
+    warnings: int = 0
 
     @classmethod
     def from_json(cls, data: dict) -> IngestCounts:

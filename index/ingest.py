@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from index import copies
 from index.articles import Article, LoadProblem
-from index.catalog import IngestCounts
+from index.catalog import IngestCounts, IngestTally
 from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
 from index.errors import STORAGE_ERRORS, IngestBusy, IngestFailed, StoreError, storage_problem
@@ -38,25 +38,12 @@ EMBED_BATCH = 256
 
 
 @dataclass
-class IngestReport:
-    articles_added: int = 0
-    articles_updated: int = 0
-    articles_removed: int = 0
-    articles_unchanged: int = 0
-    #: chunks that got a vector this time (0 on a no-op re-ingest)
-    chunks_embedded: int = 0
-    #: of those, how many the model computed (the rest came from the embedding cache)
-    embeddings_computed: int = 0
-    chunks_reused: int = 0
-    chunks_removed: int = 0
+class IngestReport(IngestTally):
+    """What an ingest did, with every file it skipped, found duplicated or found odd (source, reason)."""
+
     duplicates: list[dict] = field(default_factory=list)
-    #: articles that are wire copies of another indexed article (listed under one source)
-    wire_copies: int = 0
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
-    generation: int = 0
-    seconds: float = 0.0
-    embed_seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -66,9 +53,9 @@ class IngestReport:
         return asdict(self)
 
     def counts(self) -> IngestCounts:
-        """What the catalog's journal keeps of this report."""
-        lists = {"problems": len(self.problems), "duplicates": len(self.duplicates), "warnings": len(self.warnings)}
-        return IngestCounts(**{**{k: v for k, v in self.to_dict().items() if k not in lists}, **lists})
+        """What the catalog's journal keeps of this report: the lists are counted."""
+        return IngestCounts(**{f.name: getattr(self, f.name) for f in fields(IngestTally)},
+                            duplicates=len(self.duplicates), problems=len(self.problems), warnings=len(self.warnings))
 
 
 def _problem(p: LoadProblem) -> dict:
