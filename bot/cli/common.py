@@ -11,7 +11,6 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-
 from rich.markup import escape
 
 from bot.answer.question import detect_language

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import PrivateAttr, StrictBool, ValidationError, field_validator
 
 from bot.errors import KiosqueError
-from bot.evaluation.records import CitationRecord, QuestionFields, Record, Text, _kind, problems_of
+from bot.evaluation.records import CitationRecord, QuestionFields, Record, Text, kind_of, problems_of
 
 #: problems listed in an error message; the rest are counted
 MAX_LISTED = 50
@@ -76,7 +76,6 @@ class Question(QuestionFields):
         return self._line
 
 
-
 #: the keys a question may have, listed when an unknown one is found
 KEYS = tuple(f.alias or name for name, f in Question.model_fields.items())
 
@@ -84,7 +83,7 @@ KEYS = tuple(f.alias or name for name, f in Question.model_fields.items())
 def parse_question(obj, line: int = 0) -> tuple[Question | None, list[str]]:
     """One decoded JSON line → a question, or the reasons it is not one (each naming its field)."""
     if not isinstance(obj, dict):
-        return None, [f"expected a JSON object, got {_kind(obj)}"]
+        return None, [f"expected a JSON object, got {kind_of(obj)}"]
     try:
         question = Question.model_validate(obj)
     except ValidationError as exc:

@@ -1,8 +1,8 @@
-"""What the evaluation reads from and writes to disk, defined once: the citation as a record, each line of
-results.jsonl, and how a record that does not validate is described to a person (the field, then why).
+"""What the evaluation reads from and writes to disk, defined once: a citation, the filters and fields a
+question is scored on (shared by the question record, questions.py, and each line of results.jsonl),
+and how a record that does not validate is described to a person (the field, then why).
 
-Question records (question sets and 👎 feedback) are in questions.py; both use `Record`, which refuses
-unknown keys, so a misspelt key is an error rather than a value silently dropped.
+Every record refuses unknown keys, so a misspelt key is an error rather than a value silently dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 class Record(BaseModel):
     """A record on disk: unknown keys are refused; `to_dict` is its one JSON form."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     def to_dict(self) -> dict:
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
@@ -74,7 +74,7 @@ class QuestionFilters(Record):
         if filters is None or not filters.active:
             return None
         days = filters.to_dict()
-        return cls(date_from=days["date_from"], date_to=days["date_to"], outlets=days["outlets"])
+        return cls.model_validate({"from": days["date_from"], "to": days["date_to"], "outlets": days["outlets"]})
 
 
 _FILTER_NAMES = {"date_from": '"filters"."from"', "date_to": '"filters"."to"', "as_of": '"filters"."as_of"'}
@@ -147,7 +147,8 @@ class ResultRecord(QuestionFields):
         return self.model_dump(mode="json", by_alias=True)
 
 
-def _kind(value) -> str:
+def kind_of(value) -> str:
+    """What a JSON value is, in words: 'a string', 'a number', 'an empty string'..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -188,9 +189,9 @@ def describe(error: dict, known: tuple[str, ...] = ()) -> str:
         expected = error["ctx"]["expected"].replace("'", '"')
         return f"{where} must be {expected}, not {json.dumps(value, ensure_ascii=False)}"
     if kind in ("string_too_short", "too_short") and isinstance(value, str):
-        return f"{where} must be a non-empty string, not {_kind(value)}"
+        return f"{where} must be a non-empty string, not {kind_of(value)}"
     if kind in _SAID:
-        return f"{where} {_SAID[kind]}, not {_kind(value)}"
+        return f"{where} {_SAID[kind]}, not {kind_of(value)}"
     if kind == "value_error":  # our validators' own sentences name their field
         return error["msg"].removeprefix("Value error, ")
     return f"{where} {error['msg'].lower()}" if where else error["msg"]
