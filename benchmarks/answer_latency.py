@@ -55,7 +55,7 @@ def main() -> None:
             retrieval.append(a.timings_ms.get("retrieval_ms", 0.0))
             embed.append(a.timings_ms.get("embed_query_ms", 0.0))
     result = {
-        "store": str(args.store), "articles": status["articles"], "chunks": status["chunks"],
+        "store": str(args.store), "articles": status.articles, "chunks": status.chunks,
         "questions": len(questions), "timed_calls": len(total),
         "answer_ms": {"p50": round(statistics.median(total), 1), "p95": round(percentile(total, 0.95), 1)},
         "retrieval_ms": {"p50": round(statistics.median(retrieval), 1), "p95": round(percentile(retrieval, 0.95), 1)},

@@ -5,8 +5,8 @@
 4. a no-op re-ingest of the same corpus: chunks embedded (must be 0) and seconds;
 5. warm retrieval latency p50/p95 and the RSS of a fresh serving process (model, Chroma, BM25).
 
-    .venv/bin/python benchmarks/orangesum.py ../shared/data/orangesum --store /work/bench-store/orangesum
-    .venv/bin/python benchmarks/orangesum.py ../shared/data/orangesum --store /tmp/os5k --limit 5000
+    .venv/bin/python benchmarks/orangesum.py ../shared/data/orangesum --store runs/bench-store/orangesum
+    .venv/bin/python benchmarks/orangesum.py ../shared/data/orangesum --store runs/bench-store/os5k --limit 5000
 
 Resumable: kill it at any point and run the same command again. The ingest reuses the vectors an
 interrupted ingest already put in Chroma, and every embedding ever computed is in the embedding

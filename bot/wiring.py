@@ -36,6 +36,15 @@ def store_config(settings: Settings) -> StoreConfig:
     )
 
 
+def build_llm(settings: Settings, *, temperature: float | None = None, max_tokens: int | None = None):
+    """The configured LLM (``settings.llm``): what the generative answerer writes with and the eval
+    judge grades with. The judge asks for its own temperature and reply length; nothing else differs."""
+    llm = settings.llm
+    return make_llm(llm.provider, llm.base_url, llm.model, llm.api_key.get_secret_value() if llm.api_key else None,
+                    llm.timeout_s, llm.temperature if temperature is None else temperature,
+                    llm.max_tokens if max_tokens is None else max_tokens)
+
+
 def build_embedder(settings: Settings):
     e = settings.embed
     return make_embedder(
@@ -69,11 +78,8 @@ class Kiosque:
     @cached_property
     def answerer(self) -> Answerer:
         """The answer engine every front end shares (CLI, Discord, eval)."""
-        a, llm = self.settings.answer, None
-        if a.mode == "generative":
-            l = self.settings.llm
-            llm = make_llm(l.provider, l.base_url, l.model, l.api_key.get_secret_value() if l.api_key else None,
-                           l.timeout_s, l.temperature, l.max_tokens)
+        a = self.settings.answer
+        llm = build_llm(self.settings) if a.mode == "generative" else None
         return Answerer(self.retriever, self.reader, top_k=self.settings.retrieval.top_k, mode=a.mode, llm=llm,
                         show_related=a.show_related_on_refusal, keyword_language=self.settings.retrieval.language)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,6 @@ class Article:
         """Identical body text under two ids is the same article twice."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
-    @property
-    def date_is_exact(self) -> bool:
-        return self.date is not None and self.date_source in {"metadata", "dateline", "published-line"}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class LoadProblem:
@@ -63,8 +56,3 @@ class LoadProblem:
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}"
 
-
-@dataclass
-class LoadResult:
-    articles: list[Article] = field(default_factory=list)
-    problems: list[LoadProblem] = field(default_factory=list)

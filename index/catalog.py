@@ -12,42 +12,118 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from index.articles import Article
+from index.errors import CatalogError
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
+_FIRST_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('generation', '0');
+CREATE TABLE articles (
     id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, text_hash TEXT NOT NULL, title TEXT NOT NULL,
     text TEXT NOT NULL, date TEXT, date_source TEXT NOT NULL DEFAULT '', outlet TEXT, url TEXT,
     source TEXT NOT NULL DEFAULT '', title_source TEXT NOT NULL DEFAULT 'line', language TEXT,
     generation INTEGER NOT NULL, ingested_at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS articles_text_hash ON articles(text_hash);
-CREATE TABLE IF NOT EXISTS chunks (
+CREATE INDEX articles_text_hash ON articles(text_hash);
+CREATE TABLE chunks (
     id TEXT PRIMARY KEY, article_id TEXT NOT NULL, position INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, terms BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS garbage (chunk_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS signatures (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS copies (article_id TEXT PRIMARY KEY, canonical TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ingests (
+CREATE INDEX chunks_article ON chunks(article_id);
+CREATE TABLE terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
+CREATE TABLE pending (chunk_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+CREATE TABLE garbage (chunk_id TEXT PRIMARY KEY);
+CREATE TABLE signatures (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE copies (article_id TEXT PRIMARY KEY, canonical TEXT NOT NULL);
+CREATE TABLE ingests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at REAL NOT NULL, finished_at REAL,
     generation INTEGER, report TEXT
-);
+)
 """
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: SQL statements (separated by ``;``), then an optional function for
+    what SQL cannot say (e.g. filling a new column from the old ones)."""
+
+    why: str
+    sql: str = ""
+    run: Callable[[sqlite3.Connection], None] | None = None
+
+    def apply(self, db: sqlite3.Connection) -> None:
+        for statement in self.sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        if self.run is not None:
+            self.run(db)
+
+
+#: The catalog's schema as ordered steps: step i takes a catalog from version i to i + 1 (version 0 is
+#: an empty file, so a new catalog takes the same path as an old one). To change the schema, append
+#: a step (never edit one that has shipped): catalogs of earlier versions are migrated when opened,
+#: in one transaction, and a catalog of a later version is refused untouched.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("articles, chunks, terms, the ingest journal, wire copies", _FIRST_SCHEMA),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+#: SQLite failures of the disk rather than of the schema: reported as storage problems, as they are
+_STORAGE_ERRORS = {"SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_LOCKED",
+                   "SQLITE_PERM"}
 _ARTICLE_COLUMNS = (
     "id, content_hash, text_hash, title, text, date, date_source, outlet, url, source, title_source, language"
 )
+
+
+@dataclass
+class IngestTally:
+    """The numbers of an ingest, shared by its full report (index/ingest.py) and the journal's record."""
+
+    articles_added: int = 0
+    articles_updated: int = 0
+    articles_removed: int = 0
+    articles_unchanged: int = 0
+    #: chunks that got a vector this time (0 on a no-op re-ingest)
+    chunks_embedded: int = 0
+    #: of those, how many the model computed (the rest came from the embedding cache)
+    embeddings_computed: int = 0
+    chunks_reused: int = 0
+    chunks_removed: int = 0
+    #: articles that are wire copies of another indexed article (listed under one source)
+    wire_copies: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+@dataclass
+class IngestCounts(IngestTally):
+    """What an ingest did, as the journal keeps it: the files skipped, duplicated or odd are counted."""
+
+    duplicates: int = 0
+    problems: int = 0
+    warnings: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict) -> IngestCounts:
+        """A journal row; an older Kiosque may have counted less (the rest are 0), or more (ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class LastIngest:
+    id: int
+    started_at: float
+    finished_at: float
+    generation: int
+    report: IngestCounts
 
 
 @dataclass(frozen=True)
@@ -62,15 +138,73 @@ class ChunkRow:
 class Catalog:
     """One SQLite file; a connection per thread (the bot answers from worker threads)."""
 
+    #: the schema this code reads and writes (a subclass may extend it)
+    migrations: tuple[Migration, ...] = MIGRATIONS
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        try:
+            self._open_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_schema(self) -> None:
+        """Check the file's schema version before writing anything: the same is used as is, an older
+        one is migrated (all steps in one transaction, so a failure leaves it as it was), a newer one
+        or something that is not a Kiosque catalog is refused, untouched."""
+        wanted = len(self.migrations)
+        probe = sqlite3.connect(self.path, timeout=60, isolation_level=None)  # no pragma: it would write
+        try:
+            found = self._schema_version(probe)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", None) not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                raise  # read-only, full, locked...: the store reports it as a storage problem
+            raise CatalogError(f"{self.path} is not a Kiosque catalog ({exc}): point --store (KIOSQUE_STORE_DIR) "
+                               "at a Kiosque store or at a new directory. The file was not changed.") from None
+        finally:
+            probe.close()
+        if found > wanted:
+            raise CatalogError(
+                f"the catalog at {self.path} was written by a newer Kiosque (schema version {found}; this one reads "
+                f"up to {wanted}): upgrade Kiosque, or index into a new store with --store DIR. The store was not "
+                "changed.")
+        if found < wanted:
+            self._migrate(wanted)
+
+    def _migrate(self, wanted: int) -> None:
         db = self.db
-        with db:
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+        db.execute("BEGIN IMMEDIATE")
+        step = None
+        try:
+            found = self._schema_version(db)  # another process may have migrated it meanwhile
+            for step in self.migrations[found:wanted]:
+                step.apply(db)
+            self.set_meta("schema_version", str(wanted), db)
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back already (disk full)
+                db.execute("ROLLBACK")
+            storage = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", None) in _STORAGE_ERRORS
+            if storage or isinstance(exc, CatalogError) or not isinstance(exc, Exception):
+                raise
+            raise CatalogError(f"could not bring the catalog at {self.path} to schema version {wanted} "
+                               f"({step.why if step else 'reading its version'}: {type(exc).__name__}: {exc}); "
+                               "it was left as it was.") from exc
+
+    def _schema_version(self, db: sqlite3.Connection) -> int:
+        """0 for an empty file; CatalogError for a database that is not a Kiosque catalog."""
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return 0
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if "meta" in tables else None
+        if row is None or not str(row[0]).isdigit():
+            raise CatalogError(f"{self.path} is not a Kiosque catalog (a SQLite database with no Kiosque schema "
+                               "version): point --store (KIOSQUE_STORE_DIR) at a Kiosque store or at a new directory. "
+                               "The file was not changed.")
+        return int(row[0])
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -110,10 +244,6 @@ class Catalog:
         """(id, text hash, outlet) of every committed article."""
         return list(self.db.execute("SELECT id, text_hash, outlet FROM articles"))
 
-    def get_article(self, article_id: str) -> Article | None:
-        row = self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return _article(row) if row else None
-
     def get_articles(self, ids: Iterable[str]) -> dict[str, Article]:
         ids = list(dict.fromkeys(ids))
         out: dict[str, Article] = {}
@@ -123,10 +253,6 @@ class Catalog:
             for row in self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})", part):
                 out[row[0]] = _article(row)
         return out
-
-    def iter_articles(self) -> Iterator[Article]:
-        for row in self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY id"):
-            yield _article(row)
 
     def article_meta(self) -> list[tuple[str, str | None, str | None]]:
         """(id, date, outlet) of every article: enough for filters without loading texts."""
@@ -237,15 +363,15 @@ class Catalog:
         cur = self.db.execute("INSERT INTO ingests (started_at) VALUES (?)", (time.time(),))
         return int(cur.lastrowid)
 
-    def last_ingest(self) -> dict | None:
+    def last_ingest(self) -> LastIngest | None:
         row = self.db.execute(
             "SELECT id, started_at, finished_at, generation, report FROM ingests "
             "WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
         ).fetchone()
         if not row:
             return None
-        return {"id": row[0], "started_at": row[1], "finished_at": row[2], "generation": row[3],
-                "report": json.loads(row[4]) if row[4] else None}
+        report = IngestCounts.from_json(json.loads(row[4])) if row[4] else IngestCounts()
+        return LastIngest(id=row[0], started_at=row[1], finished_at=row[2], generation=row[3], report=report)
 
     def commit(
         self,
@@ -256,7 +382,7 @@ class Catalog:
         new_chunks: dict[str, list[tuple[str, int, int, int, bytes]]],
         delete_articles: list[str],
         keyword_dir: str | None,
-        report: dict,
+        report: IngestCounts,
         extra_meta: dict[str, str] | None = None,
         signatures: dict[str, np.ndarray] | None = None,
         copies: dict[str, str] | None = None,
@@ -300,7 +426,7 @@ class Catalog:
                 self.set_meta(key, value, db)
             db.execute(
                 "UPDATE ingests SET finished_at = ?, generation = ?, report = ? WHERE id = ?",
-                (time.time(), generation, json.dumps(report, ensure_ascii=False), ingest_id),
+                (time.time(), generation, json.dumps(asdict(report), ensure_ascii=False), ingest_id),
             )
             db.execute("COMMIT")
         except BaseException:

@@ -1,7 +1,9 @@
-"""Find dates written in French or English news text, and format them back for people."""
+"""Find dates written in French or English news text, read the dates people type (filters), and
+format dates back for people."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -93,6 +95,88 @@ def parse_date(value: str | None) -> str | None:
     return found[0].value.isoformat() if found else None
 
 
+class DateError(ValueError):
+    """A date a person typed that names no single day. ``problem`` is "unknown" (not a date),
+    "ambiguous" (``readings`` holds the days it could be) or "reversed" (a range whose start is after
+    its end; ``other`` is the end); ``field`` is the name the front end gave the value (``--from``)."""
+
+    def __init__(self, value: str, problem: str, *, field: str = "", readings: tuple[date, ...] = (),
+                 other: tuple[str, date] | None = None):
+        self.value, self.problem, self.field, self.readings, self.other = value, problem, field, readings, other
+        super().__init__(self.message("en"))
+
+    def named(self, field: str) -> DateError:
+        return DateError(self.value, self.problem, field=field, readings=self.readings, other=self.other)
+
+    def message(self, lang: str = "en") -> str:
+        """One line in French or English."""
+        fr = lang == "fr"
+        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
+        value = f"« {shown} »" if fr else f"“{shown}”"
+        prefix = f"{self.field} : " if fr and self.field else f"{self.field}: " if self.field else ""
+        if self.problem == "ambiguous":
+            days = (" ou le " if fr else " or ").join(format_date(d.isoformat(), lang) for d in self.readings)
+            isos = (" ou " if fr else " or ").join(d.isoformat() for d in self.readings)
+            return prefix + (f"{value} peut être le {days} : écrivez {isos}." if fr else
+                             f"{value} could be {days}: write {isos}.")
+        if self.problem == "reversed" and self.other:
+            other_field, end = self.other
+            start = format_date(self.value, lang)
+            return (f"{self.field} ({start}) est après {other_field} ({format_date(end.isoformat(), lang)}) : "
+                    "aucun article ne peut correspondre." if fr else
+                    f"{self.field} ({start}) is after {other_field} ({format_date(end.isoformat(), lang)}): "
+                    "no article can match.")
+        return prefix + (f"{value} n'est pas une date : écrivez-la par exemple 2025-12-31, 31/12/2025 ou "
+                         "31 décembre 2025." if fr else
+                         f"{value} is not a date: write it e.g. 2025-12-31, 31/12/2025 or 31 December 2025.")
+
+
+_TYPED_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ][0-9:.]+(?:z|[+-]\d{2}:?\d{2})?)?")  # lower case
+_TYPED_YEAR_FIRST = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
+_TYPED_NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_TYPED_YEAR_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_TYPED_YEAR = re.compile(r"(\d{4})")
+
+
+def parse_day(text: str, *, end: bool = False) -> date:
+    """The day a person means by ``text``, for a date filter; raises `DateError`.
+
+    Reads ISO (``2026-01-12``, with or without a time), ``2026/01/12``, ``12 janvier 2026``,
+    ``1er janvier 2026``, ``January 12, 2026``, ``12 Jan 2026`` and numeric dates when only one
+    reading exists: ``25/12/2025`` (day first) or ``12/25/2025`` (month first); ``12/01/2026`` could
+    be either and is refused, naming both. A month (``janvier 2026``, ``2026-01``) or a year
+    (``2026``) stands for its first day, or with ``end`` its last (``--to 2025`` means all of 2025)."""
+    raw = " ".join(str(text).split())
+    value = raw.lower().rstrip(".")
+    if m := _TYPED_ISO.fullmatch(value) or _TYPED_YEAR_FIRST.fullmatch(value):
+        return _day_or_error(raw, int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if m := _TYPED_NUMERIC.fullmatch(value):
+        first, second, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        readings = tuple(dict.fromkeys(d for d in (_make(year, second, first), _make(year, first, second)) if d))
+        if len(readings) == 1:
+            return readings[0]
+        raise DateError(raw, "ambiguous" if readings else "unknown", readings=readings)
+    if found := [f for f in find_dates(value) if f.start == 0 and f.end == len(value)]:
+        return found[0].value
+    month = year = None
+    if m := _TYPED_YEAR_MONTH.fullmatch(value):
+        year, month = int(m.group(1)), int(m.group(2))
+    elif m := _MONTH_YEAR.fullmatch(value):
+        year, month = int(m.group(2)), FR_MONTHS.get(m.group(1)) or EN_MONTHS.get(m.group(1))
+    elif m := _TYPED_YEAR.fullmatch(value):
+        year, month = int(m.group(1)), 12 if end else 1
+    if year is not None and 1 <= month <= 12:
+        return _day_or_error(raw, year, month, calendar.monthrange(year, month)[1] if end else 1)
+    raise DateError(raw, "unknown")
+
+
+def _day_or_error(raw: str, y: int, m: int, d: int) -> date:
+    day = _make(y, m, d)
+    if day is None:
+        raise DateError(raw, "unknown")
+    return day
+
+
 def format_date(iso: str | None, lang: str = "fr", *, approx: bool = False) -> str:
     """``2026-01-12`` -> ``12 janvier 2026`` / ``12 January 2026``; unknown dates say so."""
     if not iso:
@@ -109,6 +193,9 @@ def format_date(iso: str | None, lang: str = "fr", *, approx: bool = False) -> s
     return f"around {text}" if approx else text
 
 
-def date_to_int(iso: str | None) -> int:
+def date_to_int(day: str | date | None) -> int:
     """20260112 for filters in Chroma metadata (which has no date type); 0 when unknown."""
-    return int(iso.replace("-", "")) if iso else 0
+    if not day:
+        return 0
+    day = day if isinstance(day, date) else date.fromisoformat(day)
+    return day.year * 10_000 + day.month * 100 + day.day

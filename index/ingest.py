@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from index.articles import Article, LoadProblem
 from index import copies
+from index.articles import Article, LoadProblem
+from index.catalog import IngestCounts, IngestTally
 from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
+from index.errors import STORAGE_ERRORS, IngestBusy, IngestFailed, StoreError, storage_problem
 from index.keyword import build_generation
 from index.loading import load_paths
-import sqlite3
-
-from index.store import IngestBusy, IngestFailed, Store, StoreError, storage_problem
+from index.store import Store
 
 #: progress(stage, done, total): stages are "read", "embed", "index"
 Progress = Callable[[str, int, int], None]
@@ -38,25 +38,12 @@ EMBED_BATCH = 256
 
 
 @dataclass
-class IngestReport:
-    articles_added: int = 0
-    articles_updated: int = 0
-    articles_removed: int = 0
-    articles_unchanged: int = 0
-    #: chunks that got a vector this time (0 on a no-op re-ingest)
-    chunks_embedded: int = 0
-    #: of those, how many the model computed (the rest came from the embedding cache)
-    embeddings_computed: int = 0
-    chunks_reused: int = 0
-    chunks_removed: int = 0
+class IngestReport(IngestTally):
+    """What an ingest did, with every file it skipped, found duplicated or found odd (source, reason)."""
+
     duplicates: list[dict] = field(default_factory=list)
-    #: articles that are wire copies of another indexed article (listed under one source)
-    wire_copies: int = 0
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
-    generation: int = 0
-    seconds: float = 0.0
-    embed_seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -64,6 +51,11 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def counts(self) -> IngestCounts:
+        """What the catalog's journal keeps of this report: the lists are counted."""
+        return IngestCounts(**{f.name: getattr(self, f.name) for f in fields(IngestTally)},
+                            duplicates=len(self.duplicates), problems=len(self.problems), warnings=len(self.warnings))
 
 
 def _problem(p: LoadProblem) -> dict:
@@ -112,14 +104,9 @@ class Ingester:
             return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
         except StoreError:
             raise
-        except (OSError, sqlite3.Error) as exc:
+        except STORAGE_ERRORS as exc:
             raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
                                f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
-        except Exception as exc:  # chromadb wraps disk errors in its own types
-            if "disk" in str(exc).lower() or "space" in str(exc).lower() or "readonly" in str(exc).lower():
-                raise IngestFailed(f"ingest failed, nothing was committed and the previous index still answers: "
-                                   f"{storage_problem(exc, store.dir)}. Fix this and run the ingest again.") from exc
-            raise
         finally:
             lock.release()
 
@@ -143,7 +130,7 @@ class Ingester:
         report.articles_removed = len(removed)
 
         touched = added + updated
-        new_chunks, to_embed, chunk_count = self._plan_chunks(touched, generation, report)
+        new_chunks, to_embed = self._plan_chunks(touched, report)
         if to_embed:
             self._embed_and_add(to_embed, generation, report, progress)
 
@@ -160,7 +147,7 @@ class Ingester:
         report.seconds = round(time.perf_counter() - started, 3)
         catalog.commit(
             generation=report.generation, ingest_id=ingest_id, upsert=touched, new_chunks=new_chunks,
-            delete_articles=removed, keyword_dir=keyword_dir, report=_summary(report),
+            delete_articles=removed, keyword_dir=keyword_dir, report=report.counts(),
             extra_meta=self._embedder_meta(), signatures=signatures, copies=groups,
         )
         self._collect_garbage(leftovers=True)
@@ -211,7 +198,9 @@ class Ingester:
         progress("read", n, n)
         return list(by_id.values()), kept
 
-    def _plan_chunks(self, touched: list[Article], generation: int, report: IngestReport):
+    def _plan_chunks(
+        self, touched: list[Article], report: IngestReport,
+    ) -> tuple[dict[str, list[tuple[str, int, int, int, bytes]]], list[tuple[Article, Chunk]]]:
         """Chunk the new and changed articles; decide which chunks need a vector."""
         catalog, store = self.store.catalog, self.store
         old = catalog.chunk_ids_of([a.id for a in touched])
@@ -237,7 +226,7 @@ class Ingester:
                 report.chunks_reused += 1
             else:
                 to_embed.append((article, chunk))
-        return new_chunks, to_embed, len(all_chunks)
+        return new_chunks, to_embed
 
     def _embed_and_add(self, items: list[tuple[Article, Chunk]], generation: int, report, progress: Progress):
         catalog, vectors = self.store.catalog, self.store.vectors
@@ -319,9 +308,3 @@ class Ingester:
         self.store.remove_old_keyword_generations()
 
 
-def _summary(report: IngestReport) -> dict:
-    d = report.to_dict()
-    d["problems"] = len(report.problems)
-    d["duplicates"] = len(report.duplicates)
-    d["warnings"] = len(report.warnings)
-    return d

@@ -9,22 +9,63 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import numpy as np
 
 from index.articles import Article
-from index.dates import date_to_int
+from index.dates import DateError, date_to_int, parse_day
 from index.store import Store
+
+
+#: what the filter fields are called where a person typed them, unless a front end names them
+_FIELD_NAMES = {"date_from": "from", "date_to": "to", "as_of": "as_of"}
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Optional limits on what may be cited. Dates are ISO strings, inclusive."""
+    """Optional limits on what may be cited: days (inclusive) and outlet name fragments. Build them
+    from what a person typed with `Filters.parse`, the one reader every front end uses."""
 
-    date_from: str | None = None
-    date_to: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
     outlets: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+                raise TypeError(f"Filters.{name} is a datetime.date, not {value!r}: read text with Filters.parse")
+
+    @classmethod
+    def parse(
+        cls, *, date_from: str | None = None, date_to: str | None = None, as_of: str | None = None,
+        outlets: Iterable[str] = (), names: Mapping[str, str] | None = None,
+    ) -> Filters:
+        """Filters from typed text (CLI options, Discord options, evaluation records). Dates are read
+        by `parse_day` (a month or a year: from its first day, to its last); ``as_of`` is one more
+        upper bound (the earlier wins). Raises `DateError` named as the front end names its fields
+        (``names``: ``{"date_from": "--from", ...}``)."""
+        names = {**_FIELD_NAMES, **(names or {})}
+
+        def day(field: str, text: str | None, *, end: bool) -> date | None:
+            if text is None or not str(text).strip():
+                return None
+            try:
+                return parse_day(text, end=end)
+            except DateError as exc:
+                raise exc.named(names[field]) from None
+
+        start = day("date_from", date_from, end=False)
+        bounds = [(names[f], d) for f, d in (("date_to", day("date_to", date_to, end=True)),
+                                             ("as_of", day("as_of", as_of, end=True))) if d]
+        end = min(bounds, key=lambda b: b[1]) if bounds else None
+        if start and end and start > end[1]:
+            raise DateError(start.isoformat(), "reversed", field=names["date_from"], other=end)
+        kept = tuple(dict.fromkeys(o.strip() for o in outlets if o and o.strip()))
+        return cls(start, end[1] if end else None, kept)
 
     @property
     def active(self) -> bool:
@@ -41,15 +82,23 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def admits(self, date: str | None, outlet: str | None) -> bool:
-        if self.date_from and (not date or date < self.date_from):
-            return False
-        if self.date_to and (not date or date > self.date_to):
-            return False
+    def admits(self, day: str | None, outlet: str | None) -> bool:
+        """Whether an article dated ``day`` (ISO, as the catalog keeps it; None when unknown) passes."""
+        if self.date_from or self.date_to:
+            if not day:
+                return False
+            published = date.fromisoformat(day)
+            if self.date_from and published < self.date_from or self.date_to and published > self.date_to:
+                return False
         if self.outlets:
             name = (outlet or "").lower()
             return any(o.lower() in name for o in self.outlets if o)
         return True
+
+    def to_dict(self) -> dict:
+        """The JSON form (ISO days), as `Filters.parse` reads it back."""
+        return {"date_from": self.date_from.isoformat() if self.date_from else None,
+                "date_to": self.date_to.isoformat() if self.date_to else None, "outlets": list(self.outlets)}
 
 
 @dataclass(frozen=True)
@@ -134,7 +183,7 @@ class HybridRetriever:
             with self._lock:
                 if self._map.generation != generation:
                     spans = {r.id: (r.article_id, r.start, r.end) for r in catalog.chunk_rows()}
-                    info = {aid: (date, outlet) for aid, date, outlet in catalog.article_meta()}
+                    info = {aid: (day, outlet) for aid, day, outlet in catalog.article_meta()}
                     canonical = catalog.copy_groups()
                     members: dict[str, list[str]] = {}
                     for aid, root in sorted(canonical.items()):
@@ -148,10 +197,10 @@ class HybridRetriever:
             return None
         dates, outlet_of_row, outlets = self._row_meta(keyword, chunks)
         mask = np.ones(len(dates), dtype=bool)
-        if filters.date_from:
-            mask &= (dates != "") & (dates >= filters.date_from)
+        if filters.date_from:  # an unknown date (NaT) compares false: never admitted by a date filter
+            mask &= dates >= np.datetime64(filters.date_from)
         if filters.date_to:
-            mask &= (dates != "") & (dates <= filters.date_to)
+            mask &= dates <= np.datetime64(filters.date_to)
         if filters.outlets:  # few distinct outlets: decide each once
             by_outlet = Filters(outlets=filters.outlets)
             ok = np.array([by_outlet.admits(None, o) for o in outlets] or [False])
@@ -159,19 +208,19 @@ class HybridRetriever:
         return mask
 
     def _row_meta(self, keyword, chunks: _ChunkMap) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Per keyword row: its article's date ('' if none) and the index of its outlet; cached for
+        """Per keyword row: its article's day (NaT if unknown) and the index of its outlet; cached for
         one keyword generation and one catalog generation."""
         key = (id(keyword), chunks.generation)
         cached = self._meta
         if cached is None or cached[0] != key:
-            dates, outlets = [], []
+            days, outlets = [], []
             for cid in keyword.chunk_ids:
                 span = chunks.spans.get(cid)
-                date, outlet = chunks.article_info.get(span[0], (None, None)) if span else (None, None)
-                dates.append(date or "")
+                day, outlet = chunks.article_info.get(span[0], (None, None)) if span else (None, None)
+                days.append(day or "NaT")
                 outlets.append(outlet or "")
             names, index = np.unique(np.asarray(outlets, dtype=object).astype(str), return_inverse=True)
-            cached = self._meta = (key, (np.asarray(dates, dtype=str), index, [str(n) for n in names]))
+            cached = self._meta = (key, (np.asarray(days, dtype="datetime64[D]"), index, [str(n) for n in names]))
         return cached[1]
 
     # -- search ---------------------------------------------------------------------------------
@@ -208,8 +257,8 @@ class HybridRetriever:
             if span is None:
                 continue
             if filters.active:
-                date, outlet = chunks.article_info.get(span[0], (None, None))
-                if not filters.admits(date, outlet):
+                day, outlet = chunks.article_info.get(span[0], (None, None))
+                if not filters.admits(day, outlet):
                     continue
             drank[cid] = len(drank) + 1
             dscore[cid] = score

@@ -17,38 +17,36 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.catalog import Catalog
+from index.catalog import Catalog, LastIngest
+from index.errors import StoreError, storage_problem
 from index.keyword import Analyzer, KeywordIndex, load_generation
 from index.vectors import ChromaLocation, VectorStore, make_client
 
 
-class StoreError(Exception):
-    """A problem with the store a person can fix; the message says how."""
+@dataclass(frozen=True)
+class StoreStatus:
+    """What `kiosque status`, the bot's /status and an eval run say about a store."""
 
+    store: str
+    chroma: str
+    collection: str
+    articles: int
+    chunks: int
+    generation: int
+    #: the embedding model the vectors were made with (None before the first ingest)
+    embed_model: str | None
+    last_ingest: LastIngest | None
+    #: chunks an interrupted ingest left in Chroma (invisible; the next ingest reuses or removes them)
+    interrupted_ingest_leftovers: int
 
-class IngestBusy(StoreError):
-    pass
-
-
-class IngestFailed(StoreError):
-    """The ingest could not write (disk full, read-only store...). Nothing was committed."""
-
-
-def storage_problem(exc: BaseException, where: Path) -> str:
-    """A sentence for an I/O failure while writing the store."""
-    text = str(exc).lower()
-    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
-        return (f"the store at {where} is read-only ({exc}): Kiosque needs write access to it "
-                "(catalog, Chroma files, keyword index)")
-    if "full" in text or "no space" in text or "too large" in text or getattr(exc, "errno", None) in (
-            errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        return f"no space left to write the store at {where} ({exc})"
-    return f"cannot write the store at {where} ({type(exc).__name__}: {exc})"
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ class Store:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(self.dir / "catalog.sqlite")
-        except Exception as exc:  # OSError, sqlite3 errors on read-only, full or corrupt files
+        except (OSError, sqlite3.Error) as exc:  # a read-only, full or damaged file
             raise StoreError(f"cannot open the store: {storage_problem(exc, self.dir)}") from exc
         self.analyzer = Analyzer(config.language)
         self._vectors: VectorStore | None = None
@@ -142,7 +140,7 @@ class Store:
                         f"cannot reach the Chroma server at http://{location.host}:{location.port} ({exc}); "
                         "start it with `chroma run --path DIR --host HOST --port PORT`"
                     ) from exc
-                raise StoreError(f"cannot open Chroma at {location.path}: {exc}") from exc
+                raise StoreError(f"cannot open Chroma at {location.path}: {storage_problem(exc, self.dir)}") from exc
         return self._vectors
 
     def keyword_index(self) -> KeywordIndex:
@@ -207,20 +205,14 @@ class Store:
                 "KIOSQUE_EMBED_MODEL back."
             )
 
-    def status(self) -> dict:
+    def status(self) -> StoreStatus:
         counts = self.catalog.counts()
-        last = self.catalog.last_ingest()
-        return {
-            "store": str(self.dir),
-            "chroma": self.config.chroma.describe(),
-            "collection": self.config.collection,
-            "articles": counts["articles"],
-            "chunks": counts["chunks"],
-            "generation": self.catalog.generation,
-            "embed_model": self.catalog.get_meta("embed_model"),
-            "last_ingest": last,
-            "interrupted_ingest_leftovers": counts["pending"],
-        }
+        return StoreStatus(
+            store=str(self.dir), chroma=self.config.chroma.describe(), collection=self.config.collection,
+            articles=counts["articles"], chunks=counts["chunks"], generation=self.catalog.generation,
+            embed_model=self.catalog.get_meta("embed_model"), last_ingest=self.catalog.last_ingest(),
+            interrupted_ingest_leftovers=counts["pending"],
+        )
 
     def verify(self) -> dict:
         """Do the catalog, the keyword index and Chroma agree? (What a crash test checks.)"""

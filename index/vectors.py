@@ -9,10 +9,13 @@ space is cosine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from index.errors import VectorWriteError
 
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}}
 
@@ -40,6 +43,17 @@ def make_client(location: ChromaLocation):
     if location.mode == "server":
         return chromadb.HttpClient(host=location.host, port=location.port, settings=settings)
     raise ValueError(f"unknown Chroma mode {location.mode!r} (use 'embedded' or 'server')")
+
+
+@contextmanager
+def _writing(what: str):
+    """Chroma's own errors on a write become `VectorWriteError`, a type the ingest knows."""
+    from chromadb.errors import ChromaError
+
+    try:
+        yield
+    except ChromaError as exc:
+        raise VectorWriteError(f"Chroma could not {what} the collection: {exc}") from exc
 
 
 class VectorStore:
@@ -71,17 +85,19 @@ class VectorStore:
             offset += len(got["ids"])
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[dict]) -> None:
-        for i in range(0, len(ids), self._max_batch):
-            j = i + self._max_batch
-            self.collection.upsert(
-                ids=list(ids[i:j]), embeddings=np.asarray(vectors[i:j], dtype=np.float32),
-                documents=list(documents[i:j]), metadatas=list(metadatas[i:j]),
-            )
+        with _writing("add vectors to"):
+            for i in range(0, len(ids), self._max_batch):
+                j = i + self._max_batch
+                self.collection.upsert(
+                    ids=list(ids[i:j]), embeddings=np.asarray(vectors[i:j], dtype=np.float32),
+                    documents=list(documents[i:j]), metadatas=list(metadatas[i:j]),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
-        for i in range(0, len(ids), self._max_batch):
-            self.collection.delete(ids=ids[i : i + self._max_batch])
+        with _writing("delete vectors from"):
+            for i in range(0, len(ids), self._max_batch):
+                self.collection.delete(ids=ids[i : i + self._max_batch])
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the ``k`` nearest chunks."""
@@ -94,10 +110,3 @@ class VectorStore:
         distances = got["distances"][0] if got.get("distances") else [0.0] * len(ids)
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
 
-    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(ids), self._max_batch):
-            got = self.collection.get(ids=list(ids[i : i + self._max_batch]), include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"]):
-                out[cid] = np.asarray(vec, dtype=np.float32)
-        return out

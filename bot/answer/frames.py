@@ -1,18 +1,23 @@
-"""The frame of an answer in the question's language, read from prompts/answer_frames.toml."""
+"""The frame of an answer in the question's language, read from prompts/answer_frames.toml.
+
+The checkout's prompts/ directory is installed as the `bot.prompts` package (pyproject.toml maps it),
+so the texts are found the same way from a checkout, an editable install and a wheel.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+
+def _prompt_file(name: str):
+    return files("bot.prompts").joinpath(name)
 
 
 @lru_cache(maxsize=4)
-def frames(path: Path = PROMPTS_DIR / "answer_frames.toml") -> dict[str, dict[str, str]]:
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+def frames(name: str = "answer_frames.toml") -> dict[str, dict[str, str]]:
+    return tomllib.loads(_prompt_file(name).read_text(encoding="utf-8"))
 
 
 def frame(lang: str, key: str, **values) -> str:
@@ -23,4 +28,4 @@ def frame(lang: str, key: str, **values) -> str:
 
 def prompt(name: str) -> str:
     """A prompt text file from prompts/ (prompts never live inside code)."""
-    return (PROMPTS_DIR / name).read_text(encoding="utf-8")
+    return _prompt_file(name).read_text(encoding="utf-8")

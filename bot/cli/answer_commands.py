@@ -10,30 +10,12 @@ import typer
 
 from bot.answer.render import render_text
 from bot.answer.types import Turn
-from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
-from bot.errors import KiosqueError
-from index.dates import parse_date
-from index.retrieval import Filters
+from bot.cli.common import (AsOfOption, EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption,
+                            app_for, err, filters_from, out, print_json)
+from bot.settings import AnswerMode
 
-ModeOption = Annotated[Optional[str], typer.Option(
+ModeOption = Annotated[Optional[AnswerMode], typer.Option(
     "--mode", help="extractive (no LLM) or generative (the LLM configured in .env).", show_default=False)]
-FromOption = Annotated[Optional[str], typer.Option("--from", help="Only articles on or after this date.")]
-ToOption = Annotated[Optional[str], typer.Option("--to", help="Only articles on or before this date.")]
-AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this date (ignores later articles).")]
-OutletOption = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")]
-
-
-def _filters(date_from, date_to, as_of, outlet) -> Filters:
-    def iso(value, name):
-        if value is None:
-            return None
-        parsed = parse_date(value)
-        if parsed is None:
-            raise KiosqueError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)")
-        return parsed
-
-    to = min(filter(None, [iso(date_to, "--to"), iso(as_of, "--as-of")]), default=None)
-    return Filters(iso(date_from, "--from"), to, tuple(outlet or ()))
 
 
 def ask(
@@ -49,7 +31,8 @@ def ask(
 ) -> None:
     """Answer one question from the articles, with numbered, dated, verbatim sources."""
     with app_for(store, env_file, answer__mode=mode) as app:
-        answer = app.answerer.answer(question, filters=_filters(date_from, date_to, as_of, outlet), explain=explain)
+        filters = filters_from(question, date_from, date_to, as_of, outlet)
+        answer = app.answerer.answer(question, filters=filters, explain=explain)
     if as_json:
         print_json(answer.to_dict())
         return
@@ -81,7 +64,7 @@ def chat(
     """A conversation in the terminal: follow-up questions ("et en 2024 ?", "who else?") use what
     was asked before. Commands: /sources (quotes of the last answer), /reset, /quit."""
     with app_for(store, env_file, answer__mode=mode) as app:
-        filters = _filters(date_from, date_to, as_of, outlet)
+        filters = filters_from(None, date_from, date_to, as_of, outlet)
         app.store.hold_serving_lock()
         interactive = sys.stdin.isatty()
         if interactive:
@@ -125,7 +108,7 @@ def timeline(
     from bot.answer.timeline import build_timeline
 
     with app_for(store, env_file) as app:
-        result = build_timeline(app.answerer, topic, k=k, filters=_filters(date_from, date_to, as_of, outlet))
+        result = build_timeline(app.answerer, topic, k=k, filters=filters_from(topic, date_from, date_to, as_of, outlet))
     if as_json:
         print_json(result.to_dict())
         return

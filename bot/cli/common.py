@@ -11,10 +11,14 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from bot.errors import USER_ERRORS
+from bot.answer.question import detect_language
+from bot.errors import BAD_INPUT_ERRORS, USER_ERRORS, BadInput
 from bot.settings import Settings, load_settings
 from bot.wiring import Kiosque
+from index.dates import DateError
+from index.retrieval import Filters
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -25,7 +29,28 @@ StoreOption = Annotated[
 EnvFileOption = Annotated[
     Path, typer.Option("--env-file", help="Settings file read after the environment.", show_default=True)
 ]
+#: the exit code of input that must be corrected (as click's usage errors)
+BAD_INPUT = 2
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+_DATES = "2026-01-12, 12/01/2026 when unambiguous, 12 janvier 2026, January 12, 2026; a month or a year"
+FromOption = Annotated[Optional[str], typer.Option("--from", help=f"Only articles on or after this date ({_DATES}).")]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="Only articles on or before this date.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this date (ignores later articles).")]
+OutletOption = Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")]
+#: the CLI's names for the filter fields, in error messages
+_FILTER_OPTIONS = {"date_from": "--from", "date_to": "--to", "as_of": "--as-of"}
+
+
+def filters_from(text: str | None, date_from: str | None = None, date_to: str | None = None,
+                 as_of: str | None = None, outlets: list[str] | None = None) -> Filters:
+    """The date and outlet options as retrieval filters, read as every front end reads them. A bad
+    date is one line in the language of ``text`` (the question or topic; English without one) and
+    exit code 2."""
+    try:
+        return Filters.parse(date_from=date_from, date_to=date_to, as_of=as_of, outlets=outlets or (),
+                             names=_FILTER_OPTIONS)
+    except DateError as exc:
+        raise BadInput(exc.message(detect_language(text) if text and text.strip() else "en")) from None
 
 
 def settings_from(store: Path | None, env_file: Path = Path(".env"), **overrides) -> Settings:
@@ -54,7 +79,8 @@ def setup_logging(settings: Settings) -> None:
 
 @contextmanager
 def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
-    """A Kiosque built from settings; user errors become one red line and exit code 1."""
+    """A Kiosque built from settings; user errors become one red line and exit code 1 (2 for input that
+    must be corrected: a setting, an option, a date)."""
     kiosque = None
     try:
         settings = settings_from(store, env_file, **overrides)
@@ -62,8 +88,8 @@ def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
         kiosque = Kiosque(settings)
         yield kiosque
     except USER_ERRORS as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(BAD_INPUT if isinstance(exc, BAD_INPUT_ERRORS) else 1) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None

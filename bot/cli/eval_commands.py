@@ -17,16 +17,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
+from bot.cli.common import BAD_INPUT, EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
 from bot.errors import KiosqueError
 from bot.evaluation.baseline import load_run
 from bot.evaluation.evaluate import context_of, evaluate, write_run
 from bot.evaluation.gate import ThresholdError, parse_thresholds
-from bot.evaluation.judge import Judge, build_llm
+from bot.evaluation.judge import Judge
 from bot.evaluation.metrics import METRICS, metric_value_label
 from bot.evaluation.questions import check_articles, load_questions
-
-BAD_INPUT = 2
+from bot.evaluation.records import ResultRecord
 
 
 def _bad_input(exc: Exception) -> typer.Exit:
@@ -87,13 +86,13 @@ def eval_(
             check_articles(question_set, {a for a, _, _ in catalog.article_meta()}, questions)
             the_judge = None
             if judge:
-                the_judge = Judge(build_llm(app.settings), app.settings.llm.model)
+                the_judge = Judge.configured(app.settings)
                 the_judge.probe()
         except KiosqueError as exc:
             raise _bad_input(exc) from None
         summary, results = evaluate(
             question_set,
-            lambda q: app.answerer.answer(q),
+            lambda q, filters: app.answerer.answer(q, filters=filters),
             lambda ids: {aid: a.text for aid, a in catalog.get_articles(ids).items()},
             questions_file=questions, context=context_of(app), judge=the_judge, baseline=base,
             fail_under=under, fail_over=over, console=err,
@@ -115,7 +114,7 @@ def eval_(
         raise typer.Exit(1)
 
 
-def _print_summary(summary: dict, results: list[dict], out_dir: Path, written: list[Path]) -> None:
+def _print_summary(summary: dict, results: list[ResultRecord], out_dir: Path, written: list[Path]) -> None:
     c = summary["counts"]
     table = Table(title=f"{c['passed']} of {c['questions']} questions pass", title_justify="left")
     table.add_column("metric")
@@ -132,7 +131,7 @@ def _print_summary(summary: dict, results: list[dict], out_dir: Path, written: l
             row.append("" if d is None else (f"{d:+,.0f}" if METRICS[name].unit == "ms" else f"{d:+.3f}"))
         table.add_row(*row)
     out.print(table)
-    failed = [r["id"] for r in results if not r["passed"]]
+    failed = [r.id for r in results if not r.passed]
     if failed:
         out.print(f"Failed: {escape(', '.join(failed))}")
     base = summary.get("baseline")

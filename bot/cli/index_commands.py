@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
+from bot.cli.common import (EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption, app_for, err,
+                            filters_from, out, print_json)
 from bot.cli.progress import ingest_progress
 from index.dates import format_date
-from index.retrieval import Filters
 
 
 def ingest(
@@ -51,34 +51,33 @@ def status(as_json: JsonOption = False, store: StoreOption = None, env_file: Env
     """Articles, chunks, embedding model and precision, store location, last ingest."""
     with app_for(store, env_file) as app:
         info = app.store.status()
-        info["embedder"] = app.embedder_plan()
-        info["answer_mode"] = app.settings.answer.mode
+        plan = app.embedder_plan()
+        mode = app.settings.answer.mode
     if as_json:
-        print_json(info)
+        print_json({**info.to_dict(), "embedder": plan, "answer_mode": mode})
         return
     table = Table(show_header=False, box=None)
-    last = info["last_ingest"]
+    last = info.last_ingest
     rows = [
-        ("Store", info["store"]), ("Chroma", f"{info['chroma']} (collection {info['collection']})"),
-        ("Articles", f"{info['articles']:,}"), ("Chunks", f"{info['chunks']:,}"),
-        ("Embedding model", str(info["embed_model"] or info["embedder"]["model"])),
-        ("Embedding backend", f"{info['embedder']['backend']}, {info['embedder']['precision']} on "
-                              f"{info['embedder']['device']} (CPU bf16: {info['embedder']['cpu_bf16']})"),
-        ("Embedding cache", info["embedder"]["cache"]),
-        ("Answer mode", info["answer_mode"]),
+        ("Store", info.store), ("Chroma", f"{info.chroma} (collection {info.collection})"),
+        ("Articles", f"{info.articles:,}"), ("Chunks", f"{info.chunks:,}"),
+        ("Embedding model", str(info.embed_model or plan["model"])),
+        ("Embedding backend", f"{plan['backend']}, {plan['precision']} on {plan['device']} "
+                              f"(CPU bf16: {plan['cpu_bf16']})"),
+        ("Embedding cache", plan["cache"]),
+        ("Answer mode", mode),
     ]
     if last:
         import time
 
-        r = last["report"] or {}
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last["finished_at"]))
-        rows.append(("Last ingest", f"{when}: {r.get('articles_added', 0)} added, {r.get('articles_updated', 0)} "
-                                    f"updated, {r.get('articles_removed', 0)} removed, "
-                                    f"{r.get('chunks_embedded', 0)} chunks embedded"))
+        r = last.report
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.finished_at))
+        rows.append(("Last ingest", f"{when}: {r.articles_added} added, {r.articles_updated} updated, "
+                                    f"{r.articles_removed} removed, {r.chunks_embedded} chunks embedded"))
     else:
         rows.append(("Last ingest", "never: run `kiosque ingest`"))
-    if info["interrupted_ingest_leftovers"]:
-        rows.append(("Note", f"{info['interrupted_ingest_leftovers']} chunks from an interrupted ingest "
+    if info.interrupted_ingest_leftovers:
+        rows.append(("Note", f"{info.interrupted_ingest_leftovers} chunks from an interrupted ingest "
                              "(invisible; the next ingest reuses or removes them)"))
     for k, v in rows:
         table.add_row(f"[bold]{k}[/bold]", v)
@@ -88,19 +87,17 @@ def status(as_json: JsonOption = False, store: StoreOption = None, env_file: Env
 def search(
     query: Annotated[str, typer.Argument(help="What to look for (French or English).")],
     k: Annotated[int, typer.Option("-k", help="Number of chunks.")] = 5,
-    date_from: Annotated[Optional[str], typer.Option("--from", help="Only articles on or after YYYY-MM-DD.")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Only articles on or before YYYY-MM-DD.")] = None,
-    outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only articles from this outlet.")] = None,
+    date_from: FromOption = None, date_to: ToOption = None, outlet: OutletOption = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
     env_file: EnvFileOption = Path(".env"),
 ) -> None:
     """The top chunks for a query (hybrid keyword + dense retrieval)."""
     with app_for(store, env_file) as app:
+        filters = filters_from(query, date_from, date_to, outlets=outlet)
         if not app.store.catalog.counts()["articles"]:
             err.print("[yellow]the index is empty:[/yellow] run `kiosque ingest` first")
             raise typer.Exit(1)
-        filters = Filters(date_from, date_to, tuple(outlet or ()))
         passages = app.retriever.search_chunks(query, k=k, filters=filters)
         articles = app.store.catalog.get_articles([p.article_id for p in passages])
     rows = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
 import typer
 
 from bot.cli import answer_commands, bot_commands, eval_commands, index_commands
@@ -13,6 +16,25 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"kiosque {version('kiosque')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("kiosque (not installed: no version)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                           help="Print Kiosque's version and exit.")] = False,
+) -> None:
+    """Kiosque answers questions from a corpus of news articles, citing dated, verbatim passages."""
+
+
 app.command()(index_commands.ingest)
 app.command()(index_commands.status)
 app.command()(index_commands.search)

@@ -103,8 +103,3 @@ class KiosqueBot(commands.Bot):
         async with self._answer_slots:
             return await asyncio.to_thread(self.engine.timeline, topic, filters)
 
-
-async def run(bot: KiosqueBot, token: str) -> None:
-    """Log in, connect, serve until cancelled; the client is closed on the way out."""
-    async with bot:
-        await bot.start(token)

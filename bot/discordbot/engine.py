@@ -11,7 +11,9 @@ from typing import Protocol
 
 from bot.answer.timeline import Timeline, build_timeline
 from bot.answer.types import Answer, Turn
+from index.ingest import IngestReport
 from index.retrieval import Filters
+from index.store import StoreStatus
 
 log = logging.getLogger("kiosque.discord")
 
@@ -24,9 +26,11 @@ class Engine(Protocol):
 
     def timeline(self, topic: str, filters: Filters | None = None) -> Timeline: ...
 
-    def reindex(self, progress: Progress | None = None) -> dict: ...
+    def reindex(self, progress: Progress | None = None) -> IngestReport: ...
 
-    def status(self) -> dict: ...
+    def status(self) -> StoreStatus: ...
+
+    def warm_up(self) -> None: ...
 
 
 class KiosqueEngine:
@@ -41,11 +45,11 @@ class KiosqueEngine:
     def timeline(self, topic: str, filters: Filters | None = None) -> Timeline:
         return build_timeline(self.kiosque.answerer, topic, filters=filters)
 
-    def reindex(self, progress: Progress | None = None) -> dict:
+    def reindex(self, progress: Progress | None = None) -> IngestReport:
         """Incremental sync of the configured corpus directory, in this (serving) process."""
-        return self.kiosque.ingest(None, progress=progress, in_serving_process=True).to_dict()
+        return self.kiosque.ingest(None, progress=progress, in_serving_process=True)
 
-    def status(self) -> dict:
+    def status(self) -> StoreStatus:
         return self.kiosque.store.status()
 
     def warm_up(self) -> None:

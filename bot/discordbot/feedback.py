@@ -1,8 +1,8 @@
 """A 👎 on an answer becomes a candidate question for the evaluation set.
 
-One JSON object per line, in the evaluation question format::
+One JSON object per line, in the evaluation question format (a `Question`, bot/evaluation/questions.py)::
 
-    {"id", "question", "lang", "answerable", "relevant_articles", "expected_facts", "category"}
+    {"id", "question", "lang", "answerable", "relevant_articles", "expected_facts", "category", "filters"}
 
 which a person later reviews and edits into the fixed question set (the bot cannot know the right
 answer: ``answerable`` is a guess, ``expected_facts`` is empty and ``relevant_articles`` are the
@@ -24,45 +24,33 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.discordbot.memory import AnswerRecord
+from bot.evaluation.questions import DiscordPlace, Question
+from bot.evaluation.records import QuestionFilters, Record, citation_record
 
 _write_lock = threading.Lock()
 
 
-def feedback_record(record: AnswerRecord, *, now: datetime | None = None) -> dict:
+def feedback_record(record: AnswerRecord, *, now: datetime | None = None) -> Question:
+    """The candidate question a 👎 on ``record`` becomes (validated as every question is)."""
     a = record.answer
-    cited = list(dict.fromkeys(c.article_id for c in a.citations))
     now = now or datetime.now(timezone.utc)
-    return {
-        "id": f"discord-{record.key}",
-        "question": record.question,
-        "lang": a.language if a.language in ("fr", "en") else "fr",
-        "answerable": True,
-        "relevant_articles": cited,
-        "expected_facts": [],
-        "category": "feedback",
-        "source": "discord-feedback",
-        "created_at": now.isoformat(timespec="seconds"),
-        "answer_given": a.text,
-        "refused": a.refused,
-        "citations": [
-            {"n": c.n, "article_id": c.article_id, "title": c.title, "outlet": c.outlet, "date": c.date,
-             "url": c.url, "quote": c.quote}
-            for c in a.citations
-        ],
-        "resolved_question": a.resolved_question or record.question,
-        "history": [t.question for t in record.history],
-        "discord": {
-            "guild_id": str(record.guild_id) if record.guild_id else None,
-            "channel_id": str(record.channel_id),
-            "message_id": str(record.message_ids[0]) if record.message_ids else None,
-        },
-    }
+    return Question(
+        id=f"discord-{record.key}", question=record.question, lang=a.language if a.language in ("fr", "en") else "fr",
+        answerable=True, relevant_articles=tuple(c.article_id for c in a.citations), category="feedback",
+        filters=QuestionFilters.of(record.filters), source="discord-feedback",
+        created_at=now.isoformat(timespec="seconds"), answer_given=a.text, refused=a.refused,
+        citations=tuple(citation_record(c) for c in a.citations),
+        resolved_question=a.resolved_question or record.question, history=tuple(t.question for t in record.history),
+        discord=DiscordPlace(guild_id=str(record.guild_id) if record.guild_id else None,
+                             channel_id=str(record.channel_id),
+                             message_id=str(record.message_ids[0]) if record.message_ids else None),
+    )
 
 
-def append_jsonl(path: Path, obj: dict) -> None:
-    """Append one line, whole or not at all as far as readers go (one O_APPEND write), then fsync."""
+def append_jsonl(path: Path, record: Record) -> None:
+    """Append one record as a line, whole or not at all as far as readers go (one O_APPEND write), then fsync."""
     path = Path(path)
-    data = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+    data = (json.dumps(record.to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
     with _write_lock:
         created = not path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 from bot.answer.types import Answer, Citation
 from bot.discordbot.texts import say
+from index.ingest import IngestReport
+from index.store import StoreStatus
 
 MESSAGE_LIMIT = 2000
 ZWSP = "\u200b"
@@ -290,31 +292,29 @@ def render_passages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 # -- admin ----------------------------------------------------------------------------------------
-def reindex_report(report: dict, lang: str) -> str:
+def reindex_report(report: IngestReport, lang: str) -> str:
     text = say(
-        lang, "reindex_done", seconds=report.get("seconds", 0.0), added=report.get("articles_added", 0),
-        updated=report.get("articles_updated", 0), removed=report.get("articles_removed", 0),
-        unchanged=report.get("articles_unchanged", 0), embedded=report.get("chunks_embedded", 0),
-        reused=report.get("chunks_reused", 0),
+        lang, "reindex_done", seconds=report.seconds, added=report.articles_added, updated=report.articles_updated,
+        removed=report.articles_removed, unchanged=report.articles_unchanged, embedded=report.chunks_embedded,
+        reused=report.chunks_reused,
     )
-    skipped = len(report.get("problems") or [])
-    if skipped:
-        text += "\n" + say(lang, "reindex_skipped", n=skipped)
+    if report.problems:
+        text += "\n" + say(lang, "reindex_skipped", n=len(report.problems))
     return text
 
 
-def status_text(status: dict, lang: str, *, running: str | None = None) -> str:
+def status_text(status: StoreStatus, lang: str, *, running: str | None = None) -> str:
     """What `/status` says: corpus size and the last ingest (and a rebuild in progress)."""
-    last = status.get("last_ingest")
-    if last and last.get("finished_at"):
-        r = last.get("report") or {}
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last["finished_at"]))
-        last_text = say(lang, "status_last", when=when, added=r.get("articles_added", 0),
-                        updated=r.get("articles_updated", 0), removed=r.get("articles_removed", 0))
+    last = status.last_ingest
+    if last is not None:
+        r = last.report
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.finished_at))
+        last_text = say(lang, "status_last", when=when, added=r.articles_added, updated=r.articles_updated,
+                        removed=r.articles_removed)
     else:
         last_text = say(lang, "status_never")
-    text = say(lang, "status", articles=f"{status.get('articles', 0):,}".replace(",", "\u202f"),
-               chunks=f"{status.get('chunks', 0):,}".replace(",", "\u202f"), last=last_text)
+    text = say(lang, "status", articles=f"{status.articles:,}".replace(",", "\u202f"),
+               chunks=f"{status.chunks:,}".replace(",", "\u202f"), last=last_text)
     if running:
         text += "\n" + running
     return text

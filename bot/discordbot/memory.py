@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from bot.answer.types import Answer, Turn
+from index.retrieval import Filters
 
 
 @dataclass
@@ -23,6 +24,8 @@ class AnswerRecord:
     answer: Answer
     #: the conversation the question was answered with (earlier turns, oldest first)
     history: list[Turn] = field(default_factory=list)
+    #: the /ask options it was answered under (as_of:, source:)
+    filters: Filters | None = None
     message_ids: list[int] = field(default_factory=list)
     channel_id: int = 0
     guild_id: int | None = None

@@ -47,7 +47,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_recent_answer": "Je ne trouve pas de réponse récente ici. Utilisez le bouton « Voir les passages » "
                             "sous une réponse, ou donnez le lien du message.",
         "commands_synced": "{n} commande(s) synchronisée(s).",
-        "bad_date": "« {value} » n'est pas une date : écrivez-la AAAA-MM-JJ, par exemple 2025-12-31.",
     },
     "en": {
         "sources": "Sources",
@@ -83,7 +82,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_recent_answer": "I can't find a recent answer here. Use the \"Show the passages\" button under an "
                             "answer, or give the message link.",
         "commands_synced": "{n} command(s) synced.",
-        "bad_date": "“{value}” is not a date: write it YYYY-MM-DD, for example 2025-12-31.",
     },
 }
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.errors import KiosqueError
 from bot.evaluation.metrics import METRICS
+from bot.evaluation.records import ResultRecord, problems_of
 
 
 class BaselineError(KiosqueError):
@@ -37,13 +40,17 @@ def load_run(directory: Path | str) -> tuple[dict, list[dict]]:
             row = json.loads(line)
         except ValueError as exc:
             raise BaselineError(f"baseline {results_path} line {n}: not valid JSON ({exc})") from None
-        if not isinstance(row, dict) or "id" not in row or "passed" not in row:
-            raise BaselineError(f"baseline {results_path} line {n}: not a result (needs id and passed)")
-        results.append(row)
+        if not isinstance(row, dict):
+            raise BaselineError(f"baseline {results_path} line {n}: not a result (a JSON object)")
+        try:
+            results.append(ResultRecord.model_validate(row))
+        except ValidationError as exc:
+            raise BaselineError(f"baseline {results_path} line {n}: not a result: "
+                                + "; ".join(problems_of(exc))) from None
     return summary, results
 
 
-def compare(metrics: dict, results: list[dict], base_summary: dict, base_results: list[dict]) -> dict:
+def compare(metrics: dict, results: list[ResultRecord], base_summary: dict, base_results: list[ResultRecord]) -> dict:
     """Deltas of every metric both runs measured, and the questions whose verdict changed."""
     before = base_summary["metrics"]
     deltas = {}
@@ -53,10 +60,10 @@ def compare(metrics: dict, results: list[dict], base_summary: dict, base_results
             continue
         deltas[name] = {"before": a, "after": b,
                         "delta": (b - a) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None}
-    old = {r["id"]: r for r in base_results}
-    new = {r["id"]: r for r in results}
-    regressions = [i for i in new if i in old and old[i]["passed"] and not new[i]["passed"]]
-    fixes = [i for i in new if i in old and not old[i]["passed"] and new[i]["passed"]]
+    old = {r.id: r for r in base_results}
+    new = {r.id: r for r in results}
+    regressions = [i for i in new if i in old and old[i].passed and not new[i].passed]
+    fixes = [i for i in new if i in old and not old[i].passed and new[i].passed]
     return {
         "date": base_summary.get("date"),
         "code_version": base_summary.get("code_version"),
@@ -66,8 +73,7 @@ def compare(metrics: dict, results: list[dict], base_summary: dict, base_results
         "added": [i for i in new if i not in old],
         "removed": [i for i in old if i not in new],
         #: what the baseline answered, for the report's "was / now" view of changed questions
-        "was": {i: {"answer": old[i].get("answer"), "failures": old[i].get("failures", [])}
-                for i in regressions + fixes},
+        "was": {i: {"answer": old[i].answer, "failures": old[i].failures} for i in regressions + fixes},
     }
 
 

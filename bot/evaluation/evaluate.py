@@ -23,6 +23,7 @@ from bot.evaluation import baseline as baseline_mod
 from bot.evaluation import gate
 from bot.evaluation.metrics import aggregate
 from bot.evaluation.questions import Question
+from bot.evaluation.records import ResultRecord
 from bot.evaluation.report import write_reports
 from bot.evaluation.runner import AnswerFn, TextsFn, record, run_questions, score_outcomes
 
@@ -31,13 +32,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosque.eval")
 WARMUP_QUESTION = "Qui a rencontré qui ?"
-#: bumped when summary.json or results.jsonl change shape
-FORMAT_VERSION = 1
-REPO = Path(__file__).resolve().parents[2]
+#: bumped when summary.json or results.jsonl change shape (2: every results key always present; citations
+#: with outlet and url; the question's filters)
+FORMAT_VERSION = 2
+#: the checkout this code runs from, when it runs from one (not from an installed wheel)
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=SOURCE_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
 
 
 def code_version() -> dict:
-    """The commit (and whether the tree had changes) and the package version, where they are known."""
+    """The commit (and whether the tree had changes) and the package version, where they are known.
+
+    An installed wheel is not a checkout: git is asked only when this file is tracked by the
+    repository around it (a venv inside some checkout must not report that checkout's commit)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -46,12 +56,9 @@ def code_version() -> dict:
         package = None
     git = dirty = None
     try:
-        git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             timeout=10).stdout.strip() or None
-        if git:
-            status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                                    capture_output=True, text=True, timeout=10).stdout
-            dirty = bool(status.strip())
+        if _git("ls-files", "--error-unmatch", str(Path(__file__).resolve())):
+            git = _git("rev-parse", "--short", "HEAD") or None
+            dirty = bool(_git("status", "--porcelain", "--untracked-files=no")) if git else None
     except (OSError, subprocess.SubprocessError):
         pass
     return {"git": git, "dirty": dirty, "package": package}
@@ -63,7 +70,7 @@ def context_of(app) -> dict:
     status = app.store.status()
     settings = {
         "answer_mode": s.answer.mode,
-        "embed_model": status.get("embed_model") or s.embed.model,
+        "embed_model": status.embed_model or s.embed.model,
         "embed_precision": app.embedder_plan()["precision"],
         "chunk_target_chars": s.chunk.target_chars,
         "chunk_max_chars": s.chunk.max_chars,
@@ -77,7 +84,7 @@ def context_of(app) -> dict:
     }
     if s.answer.mode == "generative":
         settings.update(llm_provider=s.llm.provider, llm_model=s.llm.model)
-    corpus = {"store": status["store"], "articles": status["articles"], "chunks": status["chunks"]}
+    corpus = {"store": status.store, "articles": status.articles, "chunks": status.chunks}
     return {"settings": settings, "corpus": corpus}
 
 
@@ -110,14 +117,14 @@ def evaluate(
     progress: bool | None = None,
     console: Console | None = None,
     warmup: bool = True,
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict, list[ResultRecord]]:
     """(summary, results) of one run; nothing is written (see `write_run`).
 
     With ``warmup``, one untimed question first loads what loads lazily (the embedding model: seconds),
     so latencies measure answering, not start-up."""
     if warmup and questions:
         try:
-            answer_fn(WARMUP_QUESTION)
+            answer_fn(WARMUP_QUESTION, None)
         except Exception:  # the questions themselves will record the error
             log.warning("the warm-up question raised", exc_info=True)
     outcomes = run_questions(questions, answer_fn, progress=progress, console=console)
@@ -132,7 +139,7 @@ def evaluate(
             if s is None or o.answer is None or o.answer.refused:
                 continue  # refusals are measured exactly by refusal_accuracy / false_refusal_rate
             verdict = judge.judge(o.question, r)
-            r["judge"] = verdict
+            r.judge = verdict
             if "error" in verdict:
                 errors += 1
             else:
@@ -168,7 +175,7 @@ def evaluate(
     return summary, results
 
 
-def write_run(out: Path | str, summary: dict, results: list[dict]) -> list[Path]:
+def write_run(out: Path | str, summary: dict, results: list[ResultRecord]) -> list[Path]:
     """results.jsonl, summary.json, report.md, report.html and the plots into ``out``.
 
     Everything is written to a scratch folder first and moved in at the end, summary.json last: an
@@ -177,10 +184,11 @@ def write_run(out: Path | str, summary: dict, results: list[dict]) -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".eval-", dir=out))
     try:
+        rows = [r.to_dict() for r in results]
         with open(scratch / "results.jsonl", "w", encoding="utf-8") as f:
-            for r in results:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        names = ["results.jsonl", *write_reports(summary, results, scratch), "summary.json"]
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        names = ["results.jsonl", *write_reports(summary, rows, scratch), "summary.json"]
         (scratch / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
                                               encoding="utf-8")
         for name in names:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
-
+from bot.answer.frames import prompt as prompt_text
 from bot.errors import KiosqueError
 from bot.evaluation.questions import Question
+from bot.evaluation.records import ResultRecord
 
 log = logging.getLogger("kiosque.eval.judge")
 
-PROMPT_PATH = Path(__file__).resolve().parents[2] / "prompts" / "judge.md"
 _JSON = re.compile(r"\{.*?\}", re.S)
 #: a verdict is one short JSON object
 JUDGE_MAX_TOKENS = 200
@@ -26,15 +25,6 @@ JUDGE_MAX_TOKENS = 200
 
 class JudgeUnavailable(KiosqueError):
     pass
-
-
-def build_llm(settings):
-    """The configured LLM (``settings.llm``), built as the generative answerer builds it, at temperature 0."""
-    from bot.answer.generative import make_llm
-
-    llm = settings.llm
-    key = llm.api_key.get_secret_value() if llm.api_key else None
-    return make_llm(llm.provider, llm.base_url, llm.model, key, llm.timeout_s, 0.0, JUDGE_MAX_TOKENS)
 
 
 def reference_for(question: Question) -> str:
@@ -48,11 +38,10 @@ def reference_for(question: Question) -> str:
     return "\n".join(parts) or "(no reference given: grade correctness 3 unless the answer is plainly wrong)"
 
 
-def render_prompt(template: str, question: Question, record: dict) -> str:
-    quotes = "\n".join(f"[{c['n']}] ({c['title']}, {c.get('date') or 'undated'}) {c['quote']}"
-                       for c in record["citations"]) or "(none)"
-    values = {"question": question.question, "reference": reference_for(question),
-              "answer": record.get("answer") or "", "quotes": quotes}
+def render_prompt(template: str, question: Question, record: ResultRecord) -> str:
+    quotes = "\n".join(f"[{c.n}] ({c.title}, {c.date or 'undated'}) {c.quote}" for c in record.citations) or "(none)"
+    values = {"question": question.question, "reference": reference_for(question), "answer": record.answer or "",
+              "quotes": quotes}
     # not str.format: the template shows a JSON example with braces
     return re.sub(r"\{(question|reference|answer|quotes)\}", lambda m: values[m.group(1)], template)
 
@@ -80,7 +69,14 @@ class Judge:
     def __init__(self, llm, model: str, prompt: str | None = None):
         self.llm = llm
         self.model = model
-        self.template = prompt if prompt is not None else PROMPT_PATH.read_text(encoding="utf-8")
+        self.template = prompt if prompt is not None else prompt_text("judge.md")
+
+    @classmethod
+    def configured(cls, settings) -> Judge:
+        """The judge on the configured LLM, built as the generative answerer's is, at temperature 0."""
+        from bot.wiring import build_llm
+
+        return cls(build_llm(settings, temperature=0.0, max_tokens=JUDGE_MAX_TOKENS), settings.llm.model)
 
     def probe(self) -> None:
         """One short call before the run: an unreachable judge fails before any work is done."""
@@ -90,7 +86,7 @@ class Judge:
             raise JudgeUnavailable(f"--judge: the LLM {self.model!r} did not answer ({type(exc).__name__}: "
                                    f"{str(exc)[:200]}); check the KIOSQUE_LLM_* settings") from None
 
-    def judge(self, question: Question, record: dict) -> dict:
+    def judge(self, question: Question, record: ResultRecord) -> dict:
         """The verdict on one answer, or ``{"error": ...}`` (a judge failure never fails the run)."""
         try:
             reply = self.llm.complete(render_prompt(self.template, question, record)).text

@@ -1,6 +1,6 @@
 """Run every question through an answer function (the one the bot uses), timing each, then score.
 
-The answer function is anything ``question -> Answer``: the evaluation never reaches into the
+The answer function is anything ``(question, filters) -> Answer``: the evaluation never reaches into the
 answerer, so it measures exactly what users get. An answer that raises is recorded with its error
 and fails; the other questions still run.
 """
@@ -20,10 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.answer.types import Answer
 from bot.evaluation.metrics import QuestionScores, aggregate, by_category, by_language, counts, score_question
 from bot.evaluation.questions import Question
+from bot.evaluation.records import QuestionFields, ResultRecord, citation_record
+from index.retrieval import Filters
 
 log = logging.getLogger("kiosque.eval")
 
-AnswerFn = Callable[[str], Answer]
+#: (question, its filters or None) -> the answer
+AnswerFn = Callable[[str, Filters | None], Answer]
 #: article ids -> their texts (the store catalog in production)
 TextsFn = Callable[[Iterable[str]], Mapping[str, str]]
 
@@ -74,7 +77,7 @@ def run_questions(
                 bar.update(task, qid=q.id)
             t0 = time.perf_counter()
             try:
-                answer, error = answer_fn(q.question), None
+                answer, error = answer_fn(q.question, q.filters.filters() if q.filters else None), None
             except Exception as exc:  # one broken answer must not lose the other questions' results
                 log.exception("question %s raised", q.id)
                 answer, error = None, f"{type(exc).__name__}: {exc}"
@@ -94,32 +97,20 @@ def score_outcomes(outcomes: Sequence[Outcome], texts_fn: TextsFn) -> Scored:
                   counts(questions, scores), by_category(questions, scores), by_language(questions, scores))
 
 
-def _citation(c) -> dict:
-    return {"n": c.n, "article_id": c.article_id, "title": c.title, "date": c.date, "quote": c.quote}
-
-
-def record(outcome: Outcome, scores: QuestionScores | None) -> dict:
+def record(outcome: Outcome, scores: QuestionScores | None) -> ResultRecord:
     """One line of results.jsonl: the question, what was answered, and how it scored."""
     q, a = outcome.question, outcome.answer
-    out = {
-        "id": q.id, "question": q.question, "category": q.category, "lang": q.lang, "answerable": q.answerable,
-        "relevant_articles": list(q.relevant_articles), "expected_facts": [list(f) for f in q.expected_facts],
-        "answer": a.text if a else None, "refused": a.refused if a else None,
-        "mode": a.mode if a else None, "language": a.language if a else None,
-        "citations": [_citation(c) for c in (a.citations if a else [])],
-        #: on a refusal, the closest passages the answerer found but did not use
-        "related": [_citation(c) for c in (a.related if a else [])],
-        "retrieved_articles": list(a.retrieved) if a else [],
-        "fallback_reason": a.fallback_reason if a else None,
-        "latency_ms": round(outcome.latency_ms, 1),
-        "error": outcome.error,
-        "passed": bool(scores and scores.passed),
-        "failures": scores.failures if scores else [f"error: {outcome.error}"],
-        "scores": None,
-    }
+    measures = None
     if scores is not None:
-        s = scores.to_dict()
+        measures = scores.to_dict()
         for key in ("passed", "failures"):
-            s.pop(key)
-        out["scores"] = s
-    return out
+            measures.pop(key)
+    return ResultRecord(
+        **{name: getattr(q, name) for name in QuestionFields.model_fields},
+        answer=a.text if a else None, refused=a.refused if a else None, mode=a.mode if a else None,
+        language=a.language if a else None, citations=[citation_record(c) for c in (a.citations if a else [])],
+        related=[citation_record(c) for c in (a.related if a else [])],
+        retrieved_articles=list(a.retrieved) if a else [], fallback_reason=a.fallback_reason if a else None,
+        latency_ms=round(outcome.latency_ms, 1), error=outcome.error, passed=bool(scores and scores.passed),
+        failures=scores.failures if scores else [f"error: {outcome.error}"], scores=measures,
+    )

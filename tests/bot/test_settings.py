@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.settings import Settings, load_settings
+import pytest
+
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def test_environment_and_env_file(tmp_path, monkeypatch):
@@ -42,3 +44,36 @@ def test_env_example_lists_every_setting():
                 assert f"KIOSQUE_{section_name.upper()}_{field.upper()}" in example, (section_name, field)
         else:
             assert f"KIOSQUE_{section_name.upper()}" in example
+
+
+def test_overrides_are_merged_with_the_environment_and_validated(monkeypatch):
+    monkeypatch.setenv("KIOSQUE_ANSWER_MAX_QUOTES", "7")
+    s = load_settings(None, answer__mode="generative")
+    assert (s.answer.mode, s.answer.max_quotes) == ("generative", 7)  # the section is merged, not replaced
+    with pytest.raises(SettingsError, match=r"answer.mode = 'generatve' \(from the command line\): Input should be "
+                                            r"'extractive' or 'generative'"):
+        load_settings(None, answer__mode="generatve")
+    with pytest.raises(SettingsError, match=r"retrieval.rrf_k = -3 .*greater than or equal to 1"):
+        load_settings(None, retrieval__rrf_k=-3)
+    with pytest.raises(SettingsError, match="unknown setting 'retrieval.rrf'"):
+        load_settings(None, retrieval__rrf=3)
+    with pytest.raises(SettingsError, match=r"llm.max_tokens .*greater than or equal to 1"):  # a whole section
+        load_settings(None, llm=load_settings(None).llm.model_copy(update={"max_tokens": 0}))
+
+
+def test_a_bad_environment_value_names_its_variable(monkeypatch):
+    monkeypatch.setenv("KIOSQUE_RETRIEVAL_RRF_K", "-3")
+    monkeypatch.setenv("KIOSQUE_CHUNK_MAX_CHARS", "100")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    message = str(caught.value)
+    assert message.startswith("2 invalid settings: ") and "\n" not in message
+    assert "retrieval.rrf_k = '-3' (KIOSQUE_RETRIEVAL_RRF_K)" in message
+    assert "max_chars (100) must be at least target_chars (800)" in message
+
+
+def test_secrets_never_appear_in_a_settings_error(monkeypatch):
+    monkeypatch.setenv("KIOSQUE_LLM_API_KEY", "sk-secret-key")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, llm__api_key=["sk-secret-key"], llm__timeout_s=0)
+    assert "sk-secret-key" not in str(caught.value) and "llm.timeout_s = 0" in str(caught.value)

@@ -14,7 +14,7 @@ import pytest
 
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
-from index.store import StoreError
+from index.errors import StoreError
 from tests.conftest import make_store
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
-from index.store import IngestBusy
-from tests.conftest import MODELS_DIR, ROOT, make_store
+from index.errors import IngestBusy
+from tests.conftest import MODELS_DIR, ROOT, article_of, make_store
 
 NEW_TEXT = "Un nouvel article\nLe port de Marseille a accueilli un paquebot géant mardi matin."
 
@@ -39,10 +39,6 @@ def crash(store_dir, corpus, cache_dir, point, timeout=240):
     return proc
 
 
-def article_of(store, chunk_id):
-    return {r.id: r.article_id for r in store.catalog.chunk_rows()}[chunk_id]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["embedding", "chroma", "keyword", "commit", "gc"])
 def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, cache_dir):
@@ -63,14 +59,14 @@ def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, 
     hits = retriever.search("Qui a rencontré Shoigu à Téhéran ?", k=3)
     assert hits.sources, "the index must still answer"
     if committed:
-        assert store.catalog.get_article("new_article") is not None
+        assert article_of(store, "new_article") is not None
         assert "003_747d8f32a30fbfc0" not in hits.article_ids
     else:
         # the previous index, intact: the deleted article still there, the new one not yet
         assert hits.article_ids[0] == "003_747d8f32a30fbfc0"
-        assert store.catalog.get_article("new_article") is None
+        assert article_of(store, "new_article") is None
         assert store.catalog.counts()["chunks"] == chunks_before
-        assert all(store.catalog.get_article(p.article_id) for s in hits.sources for p in s.passages)
+        assert all(article_of(store, p.article_id) for s in hits.sources for p in s.passages)
         marseille = retriever.search_chunks("paquebot géant port de Marseille")
         assert all(p.article_id != "new_article" for p in marseille)
     check = store.verify()

@@ -7,9 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
+from index.errors import IngestBusy, StoreError
 from index.ingest import Ingester
-from index.store import FileLock, IngestBusy, StoreError
-from tests.conftest import make_store
+from index.store import FileLock
+from tests.conftest import article_of, make_store
 
 
 def run(ingester, corpus, sync=True):
@@ -38,7 +39,8 @@ def test_first_ingest_then_noop(ingester, store, seeds_copy):
 def test_add_change_delete_with_exact_counts(ingester, store, seeds_copy):
     run(ingester, seeds_copy)
     gen = store.catalog.generation
-    before = {r.article_id: r.id for r in store.catalog.chunk_rows()}
+    untouched = ["001_e8db62af22f3ad35", "002_c0b1337957862e59", "004_49cb5cfbe3980482"]
+    before = store.catalog.chunk_ids_of(untouched)
 
     # change the last paragraph of one article, add one, delete one
     path = seeds_copy / "000_479cb51d5ccf07b4.txt"
@@ -56,12 +58,12 @@ def test_add_change_delete_with_exact_counts(ingester, store, seeds_copy):
     assert len(set(new_000) - set(old_000)) == 1
     assert r.chunks_embedded == 2 and r.chunks_reused == len(new_000) - 1
     assert store.catalog.generation == gen + 1
-    assert store.catalog.get_article("003_747d8f32a30fbfc0") is None
-    assert "a conclu Viktorov" in store.catalog.get_article("000_479cb51d5ccf07b4").text
+    assert article_of(store, "003_747d8f32a30fbfc0") is None
+    assert "a conclu Viktorov" in article_of(store, "000_479cb51d5ccf07b4").text
     v = store.verify()
     assert v["ok"] and v["orphans_in_chroma"] == 0 and v["pending_leftovers"] == 0
     assert store.vectors.count() == store.catalog.counts()["chunks"]
-    assert before  # sanity
+    assert all(before.values()) and store.catalog.chunk_ids_of(untouched) == before  # untouched: same chunks
 
     # the keyword index follows: the new text is found, the deleted article is not
     kw = store.keyword_index()
@@ -98,7 +100,7 @@ def test_bad_files_are_skipped_and_indexed_articles_kept(ingester, store, seeds_
     reasons = {p["source"]: p["reason"] for p in r.problems}
     assert "PNG" in reasons["001_e8db62af22f3ad35.txt"] and reasons["empty.txt"] == "empty file"
     assert r.articles_removed == 0  # the indexed version of 001 is kept, not lost
-    assert store.catalog.get_article("001_e8db62af22f3ad35") is not None
+    assert article_of(store, "001_e8db62af22f3ad35") is not None
 
 
 def test_embedding_cache_means_a_new_store_computes_nothing(embedder, seeds_copy, tmp_path):
@@ -108,7 +110,13 @@ def test_embedding_cache_means_a_new_store_computes_nothing(embedder, seeds_copy
     r = Ingester(b, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
     assert r.chunks_embedded > 0 and r.embeddings_computed == 0
     ids = [row.id for row in b.catalog.chunk_rows()][:3]
-    va, vb = a.vectors.get_vectors(ids), b.vectors.get_vectors(ids)
+
+    def vectors(store):
+        got = store.vectors.collection.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], got["embeddings"]))
+
+    va, vb = vectors(a), vectors(b)
+    assert set(va) == set(vb) == set(ids)
     for cid in ids:
         assert np.allclose(va[cid], vb[cid])
 

@@ -3,6 +3,8 @@ problem, the rest ingested, nothing already indexed lost, no corrupt store."""
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from index import loading
+from index.errors import VectorWriteError, storage_problem
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
-from tests.conftest import MODELS_DIR, ROOT, kiosque_env, make_store
+from tests.conftest import MODELS_DIR, ROOT, article_of, kiosque_env, make_store
 
 KIOSQUE = Path(sys.executable).parent / "kiosque"
 NEW_ARTICLES = {
@@ -78,6 +81,49 @@ def test_read_only_store_is_a_clear_error(tmp_path, embedder, seeds_copy, cache_
     assert after == before  # nothing was touched
 
 
+@pytest.mark.slow
+def test_read_only_chroma_files_are_named_read_only(tmp_path, embedder, seeds_copy, cache_dir):
+    """Chroma's errors carry no type that says why; the store's directory does."""
+    store = seeded_store(tmp_path, embedder, seeds_copy)
+    store.close()
+    chroma = tmp_path / "store" / "chroma"
+    for p in [chroma, *chroma.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~0o222)
+    (seeds_copy / "new.txt").write_text("Un titre\nUn article tout neuf sur la pêche en Bretagne.", encoding="utf-8")
+    proc = subprocess.run(["unshare", "--user", "--map-user=1000", "--map-group=1000", str(KIOSQUE), "ingest",
+                           str(seeds_copy)], env=kiosque_env(tmp_path / "store", cache_dir), cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"the store at {tmp_path / 'store'} is read-only" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_only_storage_errors_become_ingest_failures(tmp_path, embedder, seeds_copy, monkeypatch):
+    """A bug whose message happens to mention the disk is not disguised as a full disk."""
+    store = make_store(tmp_path / "store")
+
+    def bug(*args, **kwargs):
+        raise ValueError("disk space accounting is off by one")
+
+    monkeypatch.setattr(Ingester, "_embed_and_add", bug)
+    with pytest.raises(ValueError, match="off by one"):
+        Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
+    assert store.catalog.counts()["articles"] == 0
+
+
+def test_storage_problems_are_told_apart_by_type_and_code(tmp_path):
+    db_path = tmp_path / "ro.sqlite"
+    sqlite3.connect(db_path).close()
+    with pytest.raises(sqlite3.OperationalError) as read_only:
+        sqlite3.connect(f"file:{db_path}?mode=ro", uri=True).execute("CREATE TABLE t (x)")
+    assert storage_problem(read_only.value, tmp_path).startswith(f"the store at {tmp_path} is read-only")
+    assert storage_problem(OSError(errno.ENOSPC, "No space left on device"), tmp_path).startswith("no space left")
+    assert storage_problem(OSError(errno.EROFS, "Read-only file system"), tmp_path).startswith(
+        f"the store at {tmp_path} is read-only")
+    # words in a message decide nothing: a writable directory with room says "cannot write"
+    assert storage_problem(VectorWriteError("attempt to write a readonly database, disk full"), tmp_path) == (
+        f"cannot write the store at {tmp_path} (VectorWriteError: attempt to write a readonly database, disk full)")
+
+
 def test_a_file_vanishing_mid_ingest_is_reported_and_the_rest_ingested(tmp_path, embedder, seeds_copy, monkeypatch):
     store = seeded_store(tmp_path, embedder, seeds_copy)
     original = loading.load_file
@@ -96,7 +142,7 @@ def test_a_file_vanishing_mid_ingest_is_reported_and_the_rest_ingested(tmp_path,
     # before is not removed on the strength of a failed read...
     reasons = {p["source"]: p["reason"] for p in report.problems}
     assert reasons["004_49cb5cfbe3980482.txt"].startswith("cannot read")
-    assert report.articles_removed == 0 and store.catalog.get_article("004_49cb5cfbe3980482") is not None
+    assert report.articles_removed == 0 and article_of(store, "004_49cb5cfbe3980482") is not None
     # ...the next sync, which sees it gone, removes it
     monkeypatch.setattr(loading, "load_file", original)
     assert Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True).articles_removed == 1
@@ -108,7 +154,7 @@ def test_control_and_zero_width_characters_are_cleaned(tmp_path, ingester, store
     (corpus / "zw.txt").write_text("Ti\u200btre pro\u00adpre\nLe mi\u200bnistre a\x07 an\u200dnoncé un plan\ufeff.",
                                    encoding="utf-8")
     ingester.run([corpus], corpus_root=corpus, sync=False)
-    a = store.catalog.get_article("zw")
+    a = article_of(store, "zw")
     assert a.title == "Titre propre" and a.text == "Le ministre a annoncé un plan."
     assert store.keyword_index().search("ministre plan", 1)
 
@@ -186,8 +232,8 @@ def test_a_file_changing_mid_ingest_is_indexed_as_read_then_updated(tmp_path, em
             return embedder.embed_queries(texts)
 
     Ingester(store, ChangingEmbedder()).run([seeds_copy], corpus_root=seeds_copy, sync=True)
-    assert "pêche en Bretagne" in store.catalog.get_article("new").text
+    assert "pêche en Bretagne" in article_of(store, "new").text
     assert store.verify()["ok"]
     report = Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
     assert report.articles_updated == 1
-    assert "vigne en Bourgogne" in store.catalog.get_article("new").text
+    assert "vigne en Bourgogne" in article_of(store, "new").text

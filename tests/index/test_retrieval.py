@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from index.dates import DateError
 from index.retrieval import Filters, HybridRetriever
+
+JAN_1_2025 = date(2025, 1, 1)
 
 QUESTIONS = [
     ("Qui est l'ambassadeur de Russie en Israël ?", "000_479cb51d5ccf07b4"),
@@ -65,10 +70,36 @@ def test_one_article_is_one_source_with_its_passages(retriever):
 def test_filters_by_date_and_outlet(retriever):
     brussels = retriever.search("Russie Iran téléphone", k=5, filters=Filters(outlets=("brussels morning",)))
     assert brussels.article_ids == ["004_49cb5cfbe3980482"]
-    recent = retriever.search("Russie Iran", k=5, filters=Filters(date_from="2025-01-01"))
+    recent = retriever.search("Russie Iran", k=5, filters=Filters(date_from=JAN_1_2025))
     assert recent.article_ids == ["004_49cb5cfbe3980482"]
-    old = retriever.search("Russie Iran", k=5, filters=Filters(date_to="2025-01-01"))
+    old = retriever.search("Russie Iran", k=5, filters=Filters(date_to=JAN_1_2025))
     assert old.article_ids == ["003_747d8f32a30fbfc0"]  # articles without a date never pass a date filter
+
+
+def test_filters_compare_days_whatever_way_they_were_written(retriever, seeds_store):
+    """`--from 12/01/2026` used to be compared as a string: "2024-08-05" >= "12/01/2026" let everything in."""
+    dates = {a: d for a, d, _ in seeds_store.catalog.article_meta()}
+    for written in ("12 janvier 2026", "2026-01-12", "January 12, 2026", "2026/01/12"):
+        found = retriever.search("Shoigu", k=5, filters=Filters.parse(date_from=written))
+        assert found.article_ids == ["004_49cb5cfbe3980482"]
+        assert all(dates[a] >= "2026-01-12" for a in found.article_ids)
+    with pytest.raises(DateError, match="could be 12 January 2026 or 1 December 2026"):
+        Filters.parse(date_from="12/01/2026", names={"date_from": "--from"})
+    with pytest.raises(TypeError, match="Filters.parse"):
+        Filters(date_from="12/01/2026")  # text never reaches the comparisons
+
+
+def test_parsed_filters_bound_and_order_their_dates():
+    f = Filters.parse(date_from="2024", date_to="2025-06-30", as_of="mars 2025", outlets=[" JForum ", "", "JForum"])
+    assert f == Filters(date(2024, 1, 1), date(2025, 3, 31), ("JForum",))  # as_of is the earlier end: it wins
+    assert f.to_dict() == {"date_from": "2024-01-01", "date_to": "2025-03-31", "outlets": ["JForum"]}
+    assert f.chroma_where() == {"$and": [{"date": {"$gte": 20240101}}, {"date": {"$lte": 20250331}},
+                                         {"date": {"$gt": 0}}]}
+    assert not Filters.parse(date_from=" ", outlets=[" "]).active
+    with pytest.raises(DateError) as caught:
+        Filters.parse(date_from="2026-02-01", as_of="2026-01-01", names={"date_from": "--from", "as_of": "--as-of"})
+    assert caught.value.message("en") == ("--from (1 February 2026) is after --as-of (1 January 2026): "
+                                          "no article can match.")
 
 
 @pytest.mark.parametrize("overfetch", [1, 100])
@@ -79,7 +110,7 @@ def test_filtered_dense_side_matches_chromas_own_filter(seeds_store, embedder, m
 
     monkeypatch.setattr(retrieval, "OVERFETCH", overfetch)
     r = HybridRetriever(seeds_store, embedder, candidates=3)
-    for filters in (Filters(date_to="2025-01-01"), Filters(date_from="2025-01-01")):
+    for filters in (Filters(date_to=JAN_1_2025), Filters(date_from=JAN_1_2025)):
         qvec = embedder.embed_queries(["Russie Iran accord"])[0]
         got = r._dense(qvec, r._chunk_map(), filters)
         want = seeds_store.vectors.query(qvec, 3, filters.chroma_where())
@@ -89,8 +120,8 @@ def test_filtered_dense_side_matches_chromas_own_filter(seeds_store, embedder, m
 def test_keyword_rows_are_filtered_like_the_articles(retriever, seeds_store):
     keyword = seeds_store.keyword_index()
     chunks = retriever._chunk_map()
-    for filters in (Filters(date_to="2025-01-01"), Filters(outlets=("brussels",)),
-                    Filters(date_from="2024-01-01", outlets=("morning",))):
+    for filters in (Filters(date_to=JAN_1_2025), Filters(outlets=("brussels",)),
+                    Filters(date_from=date(2024, 1, 1), outlets=("morning",))):
         mask = retriever._keyword_mask(keyword, chunks, filters)
         want = [filters.admits(*chunks.article_info.get(chunks.spans[c][0], (None, None))) for c in keyword.chunk_ids]
         assert mask.tolist() == want and any(want)

@@ -99,9 +99,9 @@ class AdminCog(commands.Cog, name="Admin"):
                 log.exception("reindex crashed")
                 await reply.send(say(lang, "reindex_crashed"))
                 return
-            for p in report.get("problems") or []:
-                log.warning("reindex skipped %s: %s", p.get("source"), p.get("reason"))
-            log.info("reindex done: %s", {k: v for k, v in report.items() if isinstance(v, (int, float))})
+            for p in report.problems:
+                log.warning("reindex skipped %s: %s", p["source"], p["reason"])
+            log.info("reindex done: %s", report.counts())
             await reply.send(reindex_report(report, lang))
         finally:
             self.rebuild = None

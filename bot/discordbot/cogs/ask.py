@@ -16,11 +16,13 @@ from bot.discordbot.formatting import render_answer, render_timeline
 from bot.discordbot.memory import AnswerRecord
 from bot.discordbot.replies import InteractionReply, MessageReply, Reply, working
 from bot.discordbot.texts import duration, language_of, say
-from index.dates import parse_date
+from index.dates import DateError
 from index.retrieval import Filters
 
 log = logging.getLogger("kiosque.discord")
 
+#: the options' names in a bad-date message
+OPTION_NAMES = {"as_of": "as_of"}
 #: Discord's limit for a thread name
 THREAD_NAME_LIMIT = 100
 
@@ -38,7 +40,7 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.command(name="ask", description="Ask a question about the news articles / Posez une question")
     @app_commands.describe(
         question="Your question, in French or English / Votre question",
-        as_of="Answer as of this date, YYYY-MM-DD: later articles are ignored / À la date du…",
+        as_of="Answer as of this date, e.g. 2025-12-31 or 31 décembre 2025 / À la date du…",
         source="Only articles from this outlet / Seulement les articles de ce média",
     )
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000],
@@ -57,7 +59,7 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.command(name="timeline", description="The articles on a topic, in date order / Chronologie d'un sujet")
     @app_commands.describe(
         topic="What the timeline is about / Le sujet",
-        as_of="Only articles up to this date, YYYY-MM-DD / Jusqu'à cette date",
+        as_of="Only articles up to this date, e.g. 2025-12-31 / Jusqu'à cette date",
         source="Only articles from this outlet / Seulement les articles de ce média",
     )
     async def timeline(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 300],
@@ -124,15 +126,15 @@ class AskCog(commands.Cog, name="Ask"):
         asker only) for a bad date or a refusal."""
         lang = language_of(text, str(interaction.locale))
         reply = InteractionReply(interaction)
-        date_to = parse_date(as_of) if as_of else None
-        if as_of and date_to is None:
-            await reply.send(say(lang, "bad_date", value=as_of[:40]), ephemeral=True)
+        try:
+            filters = Filters.parse(as_of=as_of, outlets=[source] if source else (), names=OPTION_NAMES)
+        except DateError as exc:
+            await reply.send(exc.message(lang), ephemeral=True)
             return None
         if not await self.may_ask(interaction, lang, reply):
             return None
         await reply.defer()
-        outlets = (source.strip(),) if source and source.strip() else ()
-        return lang, reply, Filters(date_to=date_to, outlets=outlets) if (date_to or outlets) else None
+        return lang, reply, filters if filters.active else None
 
     def facts(self, message: discord.Message) -> policy.MessageFacts:
         bot_id = self.bot.user.id
@@ -185,7 +187,7 @@ class AskCog(commands.Cog, name="Ask"):
             return
         log.info("answered %s (%s, %d citation(s), %.0f ms)", key, "refused" if answer.refused else "answer",
                  len(answer.citations), answer.timings_ms.get("total_ms", 0.0))
-        record = AnswerRecord(key=key, question=question, answer=answer, history=list(turns),
+        record = AnswerRecord(key=key, question=question, answer=answer, history=list(turns), filters=filters,
                               channel_id=getattr(channel, "id", 0), guild_id=guild.id if guild else None)
         bot.memory.add(record)
         parts = render_answer(answer, bot.message_limit)

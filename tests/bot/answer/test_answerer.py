@@ -4,12 +4,14 @@ cited, the expected fact is in the answer, every quote is verbatim, the articles
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
 from bot.answer.answerer import Answerer
 from bot.answer.types import Turn
 from index.retrieval import Filters, HybridRetriever
+from tests.conftest import article_of
 
 ANSWERABLE = [
     ("Qui est l'ambassadeur de Russie en Israël ?", "000_479cb51d5ccf07b4", ["Viktorov"]),
@@ -40,7 +42,7 @@ def answerer(seeds_store, embedder):
 
 def assert_verbatim(answer, store):
     for c in answer.citations + answer.related:
-        article = store.catalog.get_article(c.article_id)
+        article = article_of(store, c.article_id)
         assert article.text[c.start : c.end] == c.quote
         assert c.title == article.title and c.date == article.date
 
@@ -85,16 +87,16 @@ def test_follow_up_uses_the_conversation(answerer):
 
 
 def test_when_sources_differ_in_date_the_newer_is_named(answerer):
+    """Ahmadian is in two seeds of different dates (12 January 2026, and about 5 August 2024): both are
+    quoted, and the note says which is newer."""
     a = answerer.answer("Qui est Ali Akbar Ahmadian ?")
-    dated = {c.article_id: c.date for c in a.citations}
-    if len(set(dated.values()) - {None}) >= 2:
-        assert "plus récent" in a.text
-    else:  # the extractive answer may quote a single article; the note logic is unit-tested
-        assert not a.refused
+    assert [(c.article_id, c.date) for c in a.citations] == [("004_49cb5cfbe3980482", "2026-01-12"),
+                                                             ("003_747d8f32a30fbfc0", "2024-08-05")]
+    assert a.text.endswith("L'article [1] (12 janvier 2026) est plus récent que [2] (vers le 5 août 2024).")
 
 
 def test_filters_limit_what_may_be_cited(answerer):
-    a = answerer.answer("Avec qui Choïgou s'est-il entretenu par téléphone ?", filters=Filters(date_to="2025-01-01"))
+    a = answerer.answer("Avec qui Choïgou s'est-il entretenu par téléphone ?", filters=Filters(date_to=date(2025, 1, 1)))
     assert all(c.article_id != "004_49cb5cfbe3980482" for c in a.citations)
 
 
@@ -126,10 +128,12 @@ def test_prompt_injection_in_an_article_changes_nothing_in_extractive_mode(tmp_p
     store = make_store(tmp_path / "store")
     Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
     a = Answerer(HybridRetriever(store, embedder)).answer("Qui est l'ambassadeur de Russie en Israël ?")
-    # the injected text is only ever a quote with its source, never an instruction followed
+    # the injected text is only ever a quote with its source (assert_verbatim: every quote is the
+    # article's own words), never an instruction followed or a claim made in Kiosque's own words
     assert_verbatim(a, store)
+    own_words = a.text
     for c in a.citations:
-        if c.article_id == "injection":
-            assert c.quote in store.catalog.get_article("injection").text
-    assert "Viktorov" in a.text
+        own_words = own_words.replace(c.quote, "")
+    assert "Bob Martin" not in own_words
+    assert any(c.article_id == "000_479cb51d5ccf07b4" and "Viktorov" in c.quote for c in a.citations)
     store.close()

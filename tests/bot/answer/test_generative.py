@@ -10,6 +10,7 @@ import pytest
 from bot.answer.answerer import Answerer
 from bot.answer.generative import make_llm
 from index.retrieval import HybridRetriever
+from tests.conftest import article_of
 from tests.helpers.fake_llm import FakeLLM, passages_of
 
 QUESTION = "Qui a remis la lettre de Khamenei à Poutine ?"
@@ -35,7 +36,7 @@ def test_a_valid_generated_answer_is_kept(seeds_store, embedder):
     assert "Araghchi" in a.text and "[1]" in a.text
     c = a.citations[0]
     assert c.n == 1 and c.article_id == "002_c0b1337957862e59"
-    article = seeds_store.catalog.get_article(c.article_id)
+    article = article_of(seeds_store, c.article_id)
     assert article.text[c.start : c.end] == c.quote and "Araghchi" in c.quote
     assert server.requests[0]["headers"]["Authorization"] == f"Bearer {API_KEY}"
 
@@ -115,4 +116,4 @@ def test_an_injected_instruction_in_a_passage_cannot_smuggle_text_in(seeds_store
     assert a.mode == "extractive" and "not supported" in a.fallback_reason
     assert "evil.example" not in a.text and "mot de passe" not in a.text
     for c in a.citations:
-        assert seeds_store.catalog.get_article(c.article_id).text[c.start : c.end] == c.quote
+        assert article_of(seeds_store, c.article_id).text[c.start : c.end] == c.quote

@@ -44,8 +44,10 @@ def test_as_of_excludes_later_articles(env):
     before = json.loads(kiosque("ask", "Avec qui Choïgou s'est-il entretenu par téléphone ?", "--as-of", "2025-01-01",
                                 "--json", env=env).stdout)
     assert "004_49cb5cfbe3980482" not in before["retrieved"]
-    bad = kiosque("ask", "x", "--as-of", "hier", env=env, check=False)
-    assert bad.returncode == 1 and "not a date" in bad.stderr
+    bad = kiosque("ask", "Avec qui Choïgou s'est-il entretenu ?", "--as-of", "hier", env=env, check=False)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [  # in the question's language
+        "error: --as-of : « hier » n'est pas une date : écrivez-la par exemple 2025-12-31, 31/12/2025 ou "
+        "31 décembre 2025."]
 
 
 def test_chat_resolves_follow_ups(env):

@@ -55,6 +55,12 @@ def test_ingest_json_then_noop_then_status_then_search(cli_store, tmp_path):
     assert {"rank", "score", "title", "date", "text"} <= set(top)
     text = kiosque("search", "Shoigu Téhéran", "-k", "2", env=env).stdout
     assert "All Israel News" in text
+    # dates are compared as days, however they are written (12 janvier 2026 once let 5 August 2024 in)
+    recent = json.loads(kiosque("search", "Shoigu", "--from", "12 janvier 2026", "--json", env=env).stdout)
+    assert recent["results"] and all(r["date"] >= "2026-01-12" for r in recent["results"])
+    ambiguous = kiosque("search", "Who is Shoigu?", "--from", "12/01/2026", env=env, check=False)
+    assert ambiguous.returncode == 2 and ambiguous.stderr.strip().splitlines() == [
+        "error: --from: “12/01/2026” could be 12 January 2026 or 1 December 2026: write 2026-01-12 or 2026-12-01."]
 
     assert json.loads(kiosque("verify", "--json", env=env).stdout)["ok"] is True
 

@@ -19,6 +19,7 @@ from bot.discordbot.engine import KiosqueEngine
 from bot.discordbot.formatting import MESSAGE_LIMIT, ZWSP, discord_len, render_answer
 from bot.discordbot.memory import AnswerMemory
 from tests.bot.discordbot.conftest import HEARTBEAT_MS, make_kiosque
+from tests.conftest import article_of
 
 SHOIGU = "Qui a rencontré Shoigu à Téhéran ?"
 SHOIGU_ARTICLE = "003_747d8f32a30fbfc0"
@@ -41,7 +42,7 @@ def buttons(message: dict) -> list[str]:
 
 
 def cited_titles(kiosque, *article_ids) -> list[str]:
-    return [kiosque.store.catalog.get_article(a).title for a in article_ids]
+    return [article_of(kiosque.store, a).title for a in article_ids]
 
 
 def shown(text: str) -> str:
@@ -54,6 +55,20 @@ async def ask_by_mention(fake, question: str, **kw) -> tuple[dict, dict]:
     q = await fake.say(question, mention_bot=True, **kw)
     answer = await fake.wait_for_message(replying_to(q), after=mark)
     return q, answer
+
+
+async def only_the_sentinel_was_answered(fake, mark: int, channel: int, **kw) -> None:
+    """After messages the bot must ignore (in channels other than ``channel``), ask there one it must
+    answer and wait for that answer; then every call since ``mark`` must be about this sentinel. The bot
+    reads events in order and starts typing as soon as it takes a question, so had it taken one of the
+    ignored messages, that call would be here: a slow bot cannot pass by not having got to them yet, as
+    with a sleep then "nothing was sent"."""
+    q, answer = await ask_by_mention(fake, LETTER, channel=channel, **kw)
+    where = f"/channels/{channel}"
+    about_it = {f"{where}/typing", f"{where}/messages/{answer['id']}/threads"}
+    stray = [c for c in fake.calls[mark:] if c.method == "POST" and c.path not in about_it
+             and not (c.path == f"{where}/messages" and ref_id(c.body) == q["id"])]
+    assert not stray, [(c.path, (c.body or {}).get("content", "")[:80]) for c in stray]
 
 
 # -- connecting -------------------------------------------------------------------------------------
@@ -143,8 +158,7 @@ async def test_messages_not_for_the_bot_are_ignored_and_plain_channels_need_the_
     await fake.say(SHOIGU)  # no mention, no plain channel: not a question
     await fake.say(SHOIGU, channel=fake.other_thread)  # somebody else's thread
     await fake.say(SHOIGU, user=fake.bot)  # the bot's own words
-    await asyncio.sleep(0.5)
-    assert not [c for c in fake.calls[mark:] if c.method == "POST"]
+    await only_the_sentinel_was_answered(fake, mark, channel=fake.elsewhere)
 
 
 async def test_direct_messages_are_questions(fake, start_bot, kiosque):
@@ -166,8 +180,7 @@ async def test_plain_channel_questions(fake, start_bot, kiosque):
     await fake.wait_for(lambda c: c.path.endswith(f"/messages/{answer['id']}/threads"), after=mark)
     mark = fake.mark()
     await fake.say(LETTER, channel=fake.general)  # elsewhere, plain messages are still not questions
-    await asyncio.sleep(0.5)
-    assert not [c for c in fake.calls[mark:] if c.method == "POST"]
+    await only_the_sentinel_was_answered(fake, mark, channel=fake.plain)
 
 
 async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fake, start_bot, kiosque):
@@ -210,8 +223,9 @@ async def test_passages_button_and_sources_command_show_verbatim_quotes(fake, st
     content = call.body["data"]["content"]
     quotes = [shown(line[2:]) for line in content.splitlines() if line.startswith("> ")]
     assert quotes
-    article_texts = [kiosque.store.catalog.get_article(a).text for a in (LETTER_ARTICLE,)]
-    texts = {a.id: a.text for a in kiosque.store.catalog.iter_articles()}
+    article_texts = [article_of(kiosque.store, a).text for a in (LETTER_ARTICLE,)]
+    catalog = kiosque.store.catalog
+    texts = catalog.article_texts([aid for aid, _, _ in catalog.article_meta()])
     assert all(any(quote in t for t in texts.values()) for quote in quotes)  # verbatim
     assert any(quote in article_texts[0] for quote in quotes)
 
@@ -327,8 +341,7 @@ async def test_allow_lists_for_channels_and_roles(fake, start_bot):
     await start_bot(channels=[str(fake.general)], allowed_roles=["Lecteurs"])
     mark = fake.mark()
     await fake.say(SHOIGU, mention_bot=True, channel=fake.elsewhere)  # not an allowed channel: silence
-    await asyncio.sleep(0.5)
-    assert not [c for c in fake.calls[mark:] if c.method == "POST"]
+    await only_the_sentinel_was_answered(fake, mark, channel=fake.general, user=fake.alice)
     q, refusal = await ask_by_mention(fake, SHOIGU, user=fake.carol)  # no allowed role: a polite word
     assert "Lecteurs" in refusal["content"] and "**Sources**" not in refusal["content"]
     mark = fake.mark()
@@ -375,7 +388,7 @@ BRIDGE = "Qui a inauguré le pont Lumière de Vrennes ?"
 
 async def test_reindex_is_for_admins_only(fake, start_bot, own_kiosque):
     await start_bot(KiosqueEngine(own_kiosque), admin_users=[str(fake.carol.id)])
-    before = own_kiosque.store.status()["last_ingest"]
+    before = own_kiosque.store.status().last_ingest
     mark = fake.mark()
     await fake.slash("reindex", user=fake.alice)
     call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
@@ -383,7 +396,7 @@ async def test_reindex_is_for_admins_only(fake, start_bot, own_kiosque):
     assert "réservé aux administrateurs" in call.body["data"]["content"]
     q, refusal = await ask_by_mention(fake, "reindex", user=fake.alice)
     assert "réservé aux administrateurs" in refusal["content"]
-    assert own_kiosque.store.status()["last_ingest"] == before  # nothing ran
+    assert own_kiosque.store.status().last_ingest == before  # nothing ran
 
     mark = fake.mark()
     interaction = await fake.slash("reindex", user=fake.bob)  # by role
@@ -506,6 +519,11 @@ async def test_ask_as_of_and_source_options(fake, start_bot):
     call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
     assert call.body["type"] == 4 and call.body["data"]["flags"] & 64  # told privately, nothing answered
     assert "n'est pas une date" in call.body["data"]["content"]
+    mark = fake.mark()
+    await fake.slash("ask", question=question, as_of="12/01/2026")  # 12 January or 1 December?
+    call = await fake.wait_for(lambda c: c.path.endswith("/callback"), after=mark)
+    assert call.body["data"]["flags"] & 64 and call.body["data"]["content"] == (
+        "as_of : « 12/01/2026 » peut être le 12 janvier 2026 ou le 1er décembre 2026 : écrivez 2026-01-12 ou 2026-12-01.")
 
 
 async def test_timeline_command(fake, start_bot):

@@ -12,6 +12,9 @@ from bot.discordbot.formatting import (
     MESSAGE_LIMIT, ZWSP, discord_len, escape_markdown, neutralize_mentions, passages_text, reindex_report,
     render_answer, render_passages, safe, safe_url, split_message, status_text,
 )
+from index.catalog import IngestCounts, LastIngest
+from index.ingest import IngestReport
+from index.store import StoreStatus
 
 RAW_MENTION = re.compile(r"<@!?\d+>|<@&\d+>|<#\d+>|@everyone|@here|</\w+:\d+>")
 MARKER = re.compile(r"\[\d+\]")
@@ -240,18 +243,22 @@ def test_empty_and_short():
 
 # -- admin texts ---------------------------------------------------------------------------------------
 def test_reindex_report_and_status():
-    report = {"articles_added": 2, "articles_updated": 1, "articles_removed": 0, "articles_unchanged": 5,
-              "chunks_embedded": 7, "chunks_reused": 3, "seconds": 4.2, "problems": [{"source": "x", "reason": "y"}]}
+    report = IngestReport(articles_added=2, articles_updated=1, articles_unchanged=5, chunks_embedded=7,
+                          chunks_reused=3, seconds=4.2, problems=[{"source": "x", "reason": "y"}])
     fr = reindex_report(report, "fr")
     assert "4.2 s" in fr and "2 ajouté(s)" in fr and "1 mis à jour" in fr and "7 passage(s) vectorisé(s)" in fr
     assert "1 fichier(s) ignoré(s)" in fr
     assert "2 added" in reindex_report(report, "en")
-    status = {"articles": 1234, "chunks": 56789, "last_ingest": {"finished_at": 1767225600,
-                                                               "report": {"articles_added": 3}}}
+    last = LastIngest(id=1, started_at=1767225590, finished_at=1767225600, generation=1,
+                      report=IngestCounts(articles_added=3))
+    status = StoreStatus(store="s", chroma="c", collection="k", articles=1234, chunks=56789, generation=1,
+                         embed_model=None, last_ingest=last, interrupted_ingest_leftovers=0)
     text = status_text(status, "fr", running="Reconstruction en cours")
     assert "1\u202f234 article(s)" in text and "56\u202f789 passage(s)" in text and "3 ajouté(s)" in text
     assert text.endswith("Reconstruction en cours")
-    assert "never (run /reindex)" in status_text({"articles": 0, "chunks": 0, "last_ingest": None}, "en")
+    never = StoreStatus(store="s", chroma="c", collection="k", articles=0, chunks=0, generation=0, embed_model=None,
+                        last_ingest=None, interrupted_ingest_leftovers=0)
+    assert "never (run /reindex)" in status_text(never, "en")
 
 
 def test_safe_is_both():

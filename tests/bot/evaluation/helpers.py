@@ -27,7 +27,7 @@ def answer(question: str = "q", text: str = "", citations=(), *, refused: bool =
 
 
 def question(qid: str = "q1", *, answerable: bool = True, relevant=("a1",), facts=(), category=None,
-             text: str = "Avec qui Choïgou s'est-il entretenu ?") -> Question:
+             text: str = "Avec qui Choïgou s'est-il entretenu ?", lang: str | None = None) -> Question:
     return Question(id=qid, question=text, answerable=answerable,
                     relevant_articles=tuple(relevant) if answerable else (),
-                    expected_facts=tuple(tuple(f) for f in facts) if answerable else (), category=category)
+                    expected_facts=tuple(tuple(f) for f in facts) if answerable else (), category=category, lang=lang)

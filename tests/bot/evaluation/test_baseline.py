@@ -8,6 +8,7 @@ import pytest
 
 from bot.evaluation.baseline import BaselineError, compare, is_worse, load_run
 from bot.evaluation.evaluate import evaluate, write_run
+from bot.evaluation.records import ResultRecord
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 
 Q1 = "Sergueï Choïgou s'est entretenu avec Ali Akbar Ahmadian."
@@ -16,13 +17,13 @@ QUESTIONS = [question("who", facts=[["Ahmadian"]], text="who"),
              question("nope", answerable=False, text="nope")]
 
 
-def before(q):
+def before(q, filters=None):
     if q == "who":
         return answer(q, Q1, [cite(1, "a1", Q1)], retrieved=["a1"])
     return answer(q, "Je ne sais pas.", refused=True, retrieved=["a2"])
 
 
-def after(q):
+def after(q, filters=None):
     if q == "trade":
         return answer(q, TEXTS["a2"], [cite(1, "a2", TEXTS["a2"])], retrieved=["a2"])
     return answer(q, "Je ne sais pas.", refused=True, retrieved=["a3", "a1"])
@@ -61,8 +62,8 @@ def test_deltas_regressions_and_fixes_end_to_end(tmp_path):
 
 
 def test_compare_skips_metrics_neither_run_measured():
-    d = compare({"pass_rate": 1.0, "judge_correctness": None}, [{"id": "a", "passed": True}],
-                {"metrics": {"pass_rate": 0.5}}, [{"id": "a", "passed": False}])
+    d = compare({"pass_rate": 1.0, "judge_correctness": None}, [ResultRecord(id="a", question="Q", passed=True)],
+                {"metrics": {"pass_rate": 0.5}}, [ResultRecord(id="a", question="Q", passed=False)])
     assert "judge_correctness" not in d["deltas"] and d["fixes"] == ["a"]
 
 
@@ -83,6 +84,10 @@ def test_bad_baselines_are_named(tmp_path):
     with pytest.raises(BaselineError, match="no metrics"):
         load_run(tmp_path / "half")
     (tmp_path / "half" / "summary.json").write_text(json.dumps({"metrics": {}}))
-    (tmp_path / "half" / "results.jsonl").write_text('{"id": "a", "passed": true}\n{"id": "b"}\n')
-    with pytest.raises(BaselineError, match="line 2: not a result"):
+    good = json.dumps(ResultRecord(id="a", question="Q", passed=True).to_dict())
+    (tmp_path / "half" / "results.jsonl").write_text(good + '\n{"id": "b", "question": "Q", "pased": true}\n')
+    with pytest.raises(BaselineError, match="line 2: not a result: unknown key 'pased'$"):
+        load_run(tmp_path / "half")
+    (tmp_path / "half" / "results.jsonl").write_text(good + '\n{"id": "b", "question": "Q", "latency_ms": "fast"}\n')
+    with pytest.raises(BaselineError, match='line 2: not a result: "latency_ms" must be a number, not a string'):
         load_run(tmp_path / "half")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.evaluation.evaluate import evaluate, write_run
-from bot.evaluation.judge import Judge, JudgeUnavailable, build_llm, parse_verdict
+from bot.evaluation.judge import Judge, JudgeUnavailable, parse_verdict
 from bot.settings import load_settings
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 from tests.helpers.fake_llm import FakeLLM
@@ -15,9 +15,7 @@ QUOTE = "Sergueï Choïgou s'est entretenu avec Ali Akbar Ahmadian."
 
 
 def judge_for(base_url: str) -> Judge:
-    settings = load_settings(None, llm=load_settings(None).llm.model_copy(
-        update={"base_url": base_url, "model": "judge-model", "timeout_s": 5.0}))
-    return Judge(build_llm(settings), settings.llm.model)
+    return Judge.configured(load_settings(None, llm__base_url=base_url, llm__model="judge-model", llm__timeout_s=5.0))
 
 
 def reply(prompt: str) -> str:
@@ -28,7 +26,7 @@ def reply(prompt: str) -> str:
     return "I cannot grade this."
 
 
-def answers(q):
+def answers(q, filters=None):
     if q == "who":
         return answer(q, f"« {QUOTE} » [1]", [cite(1, "a1", QUOTE)], retrieved=["a1"])
     if q == "trade":
@@ -52,8 +50,8 @@ def test_judged_scores_are_added_and_labelled(tmp_path):
     assert "Question:\nwho" in graded and "Facts it should state: Ahmadian" in graded
     assert f"[1] (Title a1, 2026-01-12) {QUOTE}" in graded and '{"faithfulness": 4' in graded
 
-    assert results[0]["judge"] == {"faithfulness": 1.0, "correctness": 0.75, "reason": "quoted"}
-    assert "error" in results[1]["judge"] and "judge" not in results[2]
+    assert results[0].judge == {"faithfulness": 1.0, "correctness": 0.75, "reason": "quoted"}
+    assert "error" in results[1].judge and results[2].judge is None
     assert summary["metrics"]["judge_faithfulness"] == 1.0 and summary["metrics"]["judge_correctness"] == 0.75
     assert summary["judge"] == {"model": "judge-model", "judged": 1, "errors": 1, "label": "LLM-judged"}
 

@@ -140,9 +140,7 @@ def test_scores_per_category():
 
 
 def test_scores_per_language():
-    from dataclasses import replace
-
-    q1 = replace(question("q1", facts=[["Ahmadian"]]), lang="en")
+    q1 = question("q1", facts=[["Ahmadian"]], lang="en")
     q2 = question("q2", facts=[["Ahmadian"]])
     s1 = score_question(q1, answer(text="non", refused=True), TEXTS)
     s2 = score_question(q2, answer(text="Ahmadian", citations=[cite(1, "a1", "Ali Akbar Ahmadian")]), TEXTS)
@@ -152,9 +150,7 @@ def test_scores_per_language():
 
 
 def test_language_accuracy_counts_questions_that_give_a_language():
-    from dataclasses import replace
-
-    en, fr, unknown = (replace(question(i), lang=lang) for i, lang in (("en", "en"), ("fr", "fr"), ("x", None)))
+    en, fr, unknown = (question(i, lang=lang) for i, lang in (("en", "en"), ("fr", "fr"), ("x", None)))
     french = answer(text="non", refused=True)  # helpers frame every answer in French
     scores = [score_question(q, french, TEXTS) for q in (en, fr, unknown)]
     assert [s.language_ok for s in scores] == [False, True, None]

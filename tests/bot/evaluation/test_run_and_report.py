@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
 from bot.evaluation.evaluate import evaluate, write_run
+from bot.evaluation.questions import parse_lines
 from bot.evaluation.runner import run_questions
+from index.retrieval import Filters
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 
 QUOTE1 = "Sergueï Choïgou s'est entretenu avec Ali Akbar Ahmadian."
@@ -24,7 +27,7 @@ def questions():
     ]
 
 
-def answer_fn(q: str):
+def answer_fn(q: str, filters=None):
     """Right on "who", refuses "trade", invents a quote for "calls", answers the unanswerable one."""
     if q.startswith("Avec qui"):
         return answer(q, f"« {QUOTE1} » [1]", [cite(1, "a1", QUOTE1)], retrieved=["a1", "a2"])
@@ -42,23 +45,23 @@ def texts_fn(ids):
 
 
 def test_an_answer_that_raises_is_recorded_and_the_others_still_run():
-    def flaky(q):
+    def flaky(q, filters=None):
         if "commerce" in q:
             raise RuntimeError("store went away")
         return answer_fn(q)
 
     outcomes = run_questions(questions(), flaky, progress=False)
     assert [o.error for o in outcomes] == [None, "RuntimeError: store went away", None, None]
-    assert all(o.latency_ms >= 0 for o in outcomes) and outcomes[0].answer.citations
+    assert all(o.latency_ms > 0 for o in outcomes) and outcomes[0].answer.citations
     summary, results = evaluate(questions(), flaky, texts_fn, warmup=False, progress=False)
     assert summary["counts"]["errors"] == 1
-    assert results[1]["passed"] is False and results[1]["failures"] == ["error: RuntimeError: store went away"]
+    assert results[1].passed is False and results[1].failures == ["error: RuntimeError: store went away"]
 
 
 def test_results_summary_and_reports(tmp_path):
     calls = []
 
-    def counting(q):
+    def counting(q, filters=None):
         calls.append(q)
         return answer_fn(q)
 
@@ -68,7 +71,7 @@ def test_results_summary_and_reports(tmp_path):
         fail_under={"pass_rate": 0.9}, fail_over={"latency_p95_ms": 60_000},
     )
     assert len(calls) == 5  # one untimed warm-up, then each question once
-    assert [r["passed"] for r in results] == [True, False, False, False]
+    assert [r.passed for r in results] == [True, False, False, False]
 
     m = summary["metrics"]
     assert m["pass_rate"] == 0.25 and m["false_refusal_rate"] == pytest.approx(1 / 3)
@@ -90,8 +93,8 @@ def test_results_summary_and_reports(tmp_path):
     who = rows[0]
     for key in ("id", "question", "answer", "refused", "citations", "retrieved_articles", "scores", "latency_ms"):
         assert key in who
-    assert who["citations"] == [{"n": 1, "article_id": "a1", "title": "Title a1", "date": "2026-01-12",
-                                 "quote": QUOTE1}]
+    assert who["citations"] == [{"n": 1, "article_id": "a1", "title": "Title a1", "outlet": "Outlet",
+                                 "date": "2026-01-12", "url": None, "quote": QUOTE1}]
     assert who["retrieved_articles"] == ["a1", "a2"] and who["scores"]["fact_recall"] == 1.0
     assert who["related"] == [] and rows[1]["related"][0]["article_id"] == "a2"
     assert rows[2]["failures"] == ["citations not verbatim in their article: [1]"]
@@ -123,3 +126,17 @@ def test_a_passing_run_says_so(tmp_path):
     write_run(tmp_path, summary, results)
     md = (tmp_path / "report.md").read_text()
     assert "The gate passed" in md and "None: every question passes." in md
+
+
+def test_a_question_is_asked_with_the_filters_its_record_gives():
+    [q] = parse_lines([json.dumps({"id": "f", "question": "Avec qui Choïgou s'est-il entretenu ?",
+                                   "relevant_articles": ["a1"], "filters": {"as_of": "31/12/2025", "outlets": ["O"]}})])
+    seen = []
+
+    def remembering(text, filters=None):
+        seen.append(filters)
+        return answer_fn(text)
+
+    summary, [result] = evaluate([q], remembering, texts_fn, warmup=False, progress=False)
+    assert seen == [Filters(date_to=date(2025, 12, 31), outlets=("O",))]
+    assert result.to_dict()["filters"] == {"from": None, "to": None, "as_of": "31/12/2025", "outlets": ["O"]}

@@ -1,0 +1,38 @@
+"""What the wheel must carry. The full check (build, install outside the checkout, ingest, ask) is
+scripts/check-wheel, which CI runs after the tests; this catches a runtime file left out of the
+package data in a second."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from importlib.resources import files
+
+from tests.conftest import ROOT
+
+
+def test_every_prompt_file_ships_as_package_data_of_bot_prompts():
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert "bot.prompts" in tool["packages"] and tool["package-dir"]["bot.prompts"] == "prompts"
+    patterns = tool["package-data"]["bot.prompts"]
+    texts = [p.name for p in (ROOT / "prompts").iterdir() if p.is_file() and p.suffix != ".py"]
+    assert texts and all(any(fnmatch.fnmatch(name, pat) for pat in patterns) for name in texts), (texts, patterns)
+
+
+def test_prompts_are_read_through_the_package_not_the_checkout():
+    from bot.answer.frames import frame, prompt
+
+    shipped = files("bot.prompts")
+    assert prompt("judge.md") == shipped.joinpath("judge.md").read_text(encoding="utf-8")
+    assert frame("fr", "quote_same", n=2, quote="Oui.") == "Le même article [2] : « Oui. »"
+
+
+def test_recorded_commands_use_paths_relative_to_the_checkout():
+    """docs/benchmarks.md and evals/README.md record how figures were obtained: their commands must run
+    from any checkout, not name one machine's directories."""
+    for doc in ("docs/benchmarks.md", "evals/README.md"):
+        for n, line in enumerate((ROOT / doc).read_text(encoding="utf-8").splitlines(), start=1):
+            command = line.strip().strip("`")
+            if command.startswith((".venv/bin/", "kiosque ", "scripts/")) or "`kiosque " in line:
+                assert not re.search(r"(?:^|[\s=`])/(?:work|tmp|root|home|srv|mnt)\b", line), f"{doc}:{n}: {line}"
