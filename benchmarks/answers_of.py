@@ -23,12 +23,15 @@ def main() -> None:
     ap.add_argument("--store", type=Path, required=True)
     ap.add_argument("--questions", type=Path, required=True, help='JSONL with {"id", "question"}')
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
+                    help="a setting for this run, e.g. answer__refusal_threshold=0 (repeatable)")
     args = ap.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
     from bot.settings import load_settings
     from bot.wiring import Kiosque
 
-    app = Kiosque(load_settings(None, store__dir=args.store))
+    overrides = dict(item.split("=", 1) for item in args.set)
+    app = Kiosque(load_settings(None, store__dir=args.store, **overrides))
     questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     app.answerer.answer("warm-up")
     with open(args.out, "w", encoding="utf-8") as out:

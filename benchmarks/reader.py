@@ -50,13 +50,34 @@ def overlap_baseline(app, questions: list[dict]) -> list[dict]:
     return out
 
 
-def run_code(code: Path, store: Path, questions: list[dict], work: Path, tag: str) -> list[dict]:
+def open_store(store: Path):
+    """A Kiosque over an existing store (nothing ingested, nothing removed)."""
+    from bot.settings import load_settings
+    from bot.wiring import Kiosque
+
+    return Kiosque(load_settings(None, store__dir=store))
+
+
+def run_code(code: Path, store: Path, questions: list[dict], work: Path, tag: str, settings: tuple[str, ...] = ()
+             ) -> list[dict]:
     qfile, out = work / f"{tag}-questions.jsonl", work / f"{tag}-answers.jsonl"
     qfile.write_text("".join(json.dumps({"id": q["id"], "question": q["question"]}, ensure_ascii=False) + "\n"
                              for q in questions), encoding="utf-8")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "answers_of.py"), "--code", str(code), "--store", str(store),
-                    "--questions", str(qfile), "--out", str(out)], check=True)
+                    "--questions", str(qfile), "--out", str(out), *[f"--set={s}" for s in settings]], check=True)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def at_threshold(answers: list[dict], threshold: float) -> list[dict]:
+    """The answers as the reader gives them at ``threshold``: below it, a refusal (the answer it would
+    have given is kept aside, for the curve)."""
+    out = []
+    for a in answers:
+        if (a.get("answerable") or 0.0) < threshold and not a["refused"]:
+            out.append({**a, "refused": True, "text": "", "citations": [], "unrefused": a})
+        else:
+            out.append({**a, "unrefused": a})
+    return out
 
 
 def metrics(questions: list[dict], answered: list[dict], unanswerable: list[dict]) -> dict:
@@ -160,6 +181,9 @@ def main() -> None:
     if args.before:
         systems = {"overlap": None, "before": args.before, "reader": ROOT}
 
+    from bot.answer.reader.weights import default_weights
+
+    default = default_weights().refusal_threshold
     results, answers = {}, {}
     with tempfile.TemporaryDirectory(prefix="kiosque-reader-") as tmp:
         work = Path(tmp)
@@ -168,18 +192,20 @@ def main() -> None:
             for key, store in stores.items():
                 asked = held if key == "all" else [q for q in held if group_of[q["context_id"]] == key]
                 if code is None:
-                    runs[key] = overlap_baseline(app if key == "all" else build(store, [], {})[0], asked)
+                    runs[key] = overlap_baseline(app if key == "all" else open_store(store), asked)
+                elif name == "reader":
+                    # never refusing, the answerability of every answer is known: the default's refusals
+                    # (and the whole curve) follow from it, in one run
+                    runs[key] = at_threshold(run_code(code, store, asked, work, f"{name}-{key}",
+                                                      ("answer__refusal_threshold=0",)), default)
                 else:
                     runs[key] = run_code(code, store, asked, work, f"{name}-{key}")
             unanswerable = [a for key, run in runs.items() if key != "all" for a in run]
             results[name] = metrics(held, runs["all"], unanswerable)
-            answers[name] = (runs["all"], unanswerable)
+            answers[name] = ([a.get("unrefused", a) for a in runs["all"]], [a.get("unrefused", a) for a in unanswerable])
             print(f"{name}: {json.dumps(results[name])}", flush=True)
     app.close()
 
-    from bot.answer.reader.weights import default_weights
-
-    default = default_weights().refusal_threshold
     curve = refusal_curve(*answers["reader"], held)
     plot(curve, default, args.plot)
     rows = [{"system": k, **v} for k, v in results.items()]

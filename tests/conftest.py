@@ -107,3 +107,14 @@ def seeds_reader(seeds_store, embedder, nlp):
     from bot.answer.reader.weights import default_weights
 
     return Reader(seeds_store.analyzer, seeds_store.keyword_index, embedder, nlp, default_weights())
+
+
+def make_answerer(store, embedder, nlp, **kw):
+    """The answerer as the application builds it (reader with the shipped weights), over ``store``."""
+    from bot.answer.answerer import Answerer
+    from bot.answer.reader.pipeline import Reader
+    from bot.answer.reader.weights import default_weights
+    from index.retrieval import HybridRetriever
+
+    reader = Reader(store.analyzer, store.keyword_index, embedder, nlp, default_weights())
+    return Answerer(HybridRetriever(store, embedder), reader, **kw)

@@ -25,7 +25,7 @@ def test_prompts_are_read_through_the_package_not_the_checkout():
 
     shipped = files("bot.prompts")
     assert prompt("judge.md") == shipped.joinpath("judge.md").read_text(encoding="utf-8")
-    assert frame("fr", "quote_same", n=2, quote="Oui.") == "Le même article [2] : « Oui. »"
+    assert frame("fr", "answer_item", answer="Oui", n=2) == "**Oui** [2]"
 
 
 def test_recorded_commands_use_paths_relative_to_the_checkout():

@@ -79,7 +79,7 @@ class Answerer:
             timings.update(reading.timings_ms)
             citations, items = citations_of(reading, lang)
             if citations:
-                text, notes = compose(lang, reading, citations, items)
+                text, notes = compose(lang, citations, items)
             else:
                 text, notes = frame(lang, "refusal"), []
             if fallback_reason:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bot.answer.question import detect_language
+from bot.answer.reader.lexicon import detect_language
 from bot.errors import BAD_INPUT_ERRORS, USER_ERRORS, BadInput
 from bot.settings import Settings, load_settings
 from bot.wiring import Kiosque

@@ -56,5 +56,6 @@ class KiosqueEngine:
         """Claim the store for this process and load the model before the first question, so the first
         answer is not seconds late and worker threads never race to load it."""
         self.kiosque.store.hold_serving_lock()
+        _ = self.kiosque.answerer  # starts loading spaCy in the background
         self.kiosque.embedder.embed_queries(["Kiosque"])
-        _ = self.kiosque.answerer
+        self.kiosque.nlp.warm_up()

@@ -221,7 +221,7 @@ def framed(text: str, citations: list[Citation]) -> str:
     text = text.strip()
     spans: list[tuple[int, int]] = []
     for c in citations:
-        for piece in (c.quote, c.title, c.outlet):
+        for piece in (c.quote, c.answer_span, c.title, c.outlet):
             piece = (piece or "").strip()
             start = text.find(piece) if piece else -1
             while start != -1:

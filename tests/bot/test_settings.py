@@ -47,9 +47,9 @@ def test_env_example_lists_every_setting():
 
 
 def test_overrides_are_merged_with_the_environment_and_validated(monkeypatch):
-    monkeypatch.setenv("KIOSQUE_ANSWER_MAX_QUOTES", "7")
+    monkeypatch.setenv("KIOSQUE_ANSWER_REFUSAL_THRESHOLD", "0.4")
     s = load_settings(None, answer__mode="generative")
-    assert (s.answer.mode, s.answer.max_quotes) == ("generative", 7)  # the section is merged, not replaced
+    assert (s.answer.mode, s.answer.refusal_threshold) == ("generative", 0.4)  # the section is merged, not replaced
     with pytest.raises(SettingsError, match=r"answer.mode = 'generatve' \(from the command line\): Input should be "
                                             r"'extractive' or 'generative'"):
         load_settings(None, answer__mode="generatve")

@@ -29,16 +29,22 @@ class Fact:
 
 def names(sentence: str, nlp) -> list[str]:
     """Named entities of the sentence (spaCy), and capitalised runs it missed (the French
-    pipeline reads English sentences too, less well)."""
+    pipeline reads English sentences too, less well). A capitalised function word ("Ce", "D'après")
+    is not a name."""
     found = [e.text for e in nlp.parse(sentence).ents if e.label_ in ("PER", "ORG", "LOC", "MISC")]
     for m in _CAPITALISED_RUN.finditer(sentence):
-        words = [w for w in m.group(0).split() if fold(w).strip("'’") not in NOT_NAMES | CALENDAR]
-        at_start = m.start() == 0 or not sentence[: m.start()].strip(" «\"“")
-        if at_start and words and fold(words[0]) in COMMON_STARTS:
-            words = words[1:]
+        words = [w for w in m.group(0).split() if not _function_word(w)]
         if words and not any(" ".join(words) in f or f in " ".join(words) for f in found):
             found.append(" ".join(words))
-    return [f for f in found if re.search(r"[A-Za-zÀ-ÿ]{2}", f)]
+    return [f for f in found if re.search(r"[A-Za-zÀ-ÿ]{2}", f) and not all(_function_word(w) for w in f.split())]
+
+
+def _function_word(word: str) -> bool:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+    w = re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", fold(word).strip("'’\"«»“”()"))
+    return (w in NOT_NAMES or w in CALENDAR or w in COMMON_STARTS or w in STOPWORDS_EN
+            or w in {fold(s) for s in STOPWORDS_FRENCH})
 
 
 class ClaimCheck:

@@ -48,7 +48,7 @@ def citations_of(reading: Reading, lang: str) -> tuple[list[Citation], list[tupl
     return citations, items
 
 
-def compose(lang: str, reading: Reading, citations: list[Citation], items: list[tuple[str, int]]) -> tuple[str, list[str]]:
+def compose(lang: str, citations: list[Citation], items: list[tuple[str, int]] = ()) -> tuple[str, list[str]]:
     """(answer text with [n] markers, notes about the sources' dates)."""
     lines: list[str] = []
     if items and len(items) > 1:

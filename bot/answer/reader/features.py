@@ -27,13 +27,16 @@ from index.keyword import fold
 LEXICAL = (
     "coverage", "coverage_soft", "focus_coverage", "context_coverage", "passage_coverage", "names_here",
     "names_article", "matched_terms", "density", "novelty", "length", "first_in_passage", "article_rank",
-    "passage_rank", "passage_score", "keyword_rank", "dense_rank", "kind_present", "coverage_gap",
+    "passage_rank", "passage_score", "keyword_rank", "dense_rank", "kind_present", "coverage_gap", "bigrams",
+    "coverage_rank", "kind_present_date", "kind_present_number", "kind_present_name", "asks_reason",
+    "rarest_missing",
 )
-SHORTLIST = ("dense", "dense_gap", "head_term_here")
+SHORTLIST = ("dense", "dense_gap", "dense_rank_here", "dense_excess", "head_term_here")
 FEATURES = LEXICAL + SHORTLIST
 #: the features a question in another language than the sentence still has (no shared words)
 CROSS_LINGUAL = ("names_here", "names_article", "length", "first_in_passage", "article_rank", "passage_rank",
-                 "passage_score", "dense_rank", "kind_present", "dense", "dense_gap")
+                 "passage_score", "dense_rank", "kind_present", "kind_present_date", "kind_present_number",
+                 "kind_present_name", "asks_reason", "dense_gap", "dense_rank_here", "dense_excess")
 
 _CAPITALISED = re.compile(r"(?<![\w’'])[A-ZÀ-ÝŒ][\w’'\-]+")
 _TOKEN = re.compile(r"[\w’'-]+")
@@ -77,6 +80,10 @@ class Featurizer:
         focus = [t for t in dict.fromkeys(q.focus)]
         focus_total = sum(weights.get(t, 0.0) for t in focus) or 1.0
         max_score = max((c.passage.score for c in cands), default=1.0) or 1.0
+        q_bigrams = set(zip(q_terms, q_terms[1:])) if len(q_terms) > 1 else set()
+        rarest = max(q_terms, key=lambda t: weights[t]) if q_terms else None
+        kind_column = {"date": "kind_present_date", "number": "kind_present_number", "person": "kind_present_name",
+                       "organisation": "kind_present_name", "place": "kind_present_name"}.get(q.answer_type)
         article_keys: dict[str, set[str]] = {}
         for i, c in enumerate(cands):
             terms = self.terms(c.text)
@@ -111,8 +118,16 @@ class Featurizer:
             row[col["keyword_rank"]] = 1.0 / c.passage.keyword_rank if c.passage.keyword_rank else 0.0
             row[col["dense_rank"]] = 1.0 / c.passage.dense_rank if c.passage.dense_rank else 0.0
             row[col["kind_present"]] = float(kind_present(c.text, q))
+            if kind_column:
+                row[col[kind_column]] = row[col["kind_present"]]
+            row[col["asks_reason"]] = float(q.answer_type in ("reason", "manner"))
+            row[col["rarest_missing"]] = float(rarest is not None and not term_in(rarest, context_terms))
+            if q_bigrams:
+                ordered = self.analyzer.terms(c.text)
+                row[col["bigrams"]] = len(q_bigrams & set(zip(ordered, ordered[1:]))) / len(q_bigrams)
         cov = m[:, col["coverage_soft"]]
         m[:, col["coverage_gap"]] = cov - cov.max()
+        m[:, col["coverage_rank"]] = 1.0 / (1.0 + np.argsort(np.argsort(-cov, kind="stable"), kind="stable"))
         return m
 
     def _density(self, text: str, matched: set[str]) -> float:
@@ -147,17 +162,29 @@ class Featurizer:
         """Fill the shortlist features of ``rows`` in place; ``sims`` are the question-sentence cosines."""
         col = {name: i for i, name in enumerate(FEATURES)}
         best = float(np.max(sims)) if len(sims) else 0.0
-        for row, sim in zip(rows, sims):
+        rank = np.argsort(np.argsort(-np.asarray(sims), kind="stable"), kind="stable")
+        # how much closer than the others: comparable across languages, where cosines sit lower
+        mean = float(np.mean(sims)) if len(sims) else 0.0
+        for row, sim, r in zip(rows, sims, rank):
+            matrix[row, col["dense_rank_here"]] = 1.0 / (1.0 + r)
+            matrix[row, col["dense_excess"]] = sim - mean
             c = cands[row]
             matrix[row, col["dense"]] = sim
             matrix[row, col["dense_gap"]] = sim - best
             matrix[row, col["head_term_here"]] = float(q.head_term is not None and term_in(q.head_term, self.terms(c.text)))
 
 
-def _in_question(text: str, q: QuestionAnalysis) -> bool:
+def mentioned_in_question(text: str, q: QuestionAnalysis) -> bool:
+    """``text`` only repeats the question: each of its words is (a spelling of) a question word, or
+    it is a name whose last word the question gives ("Ali Khamenei" when it asks about Khamenei)."""
     keys = [name_key(w) for w in _TOKEN.findall(text)]
+    if not keys:
+        return False
     qkeys = {name_key(w) for w in q.words}
-    return bool(keys) and all(any(similar_keys(k, qk) for qk in qkeys) for k in keys)
+    if all(any(similar_keys(k, qk) for qk in qkeys) for k in keys):
+        return True
+    last = _TOKEN.findall(text)[-1]
+    return last[:1].isupper() and any(similar_keys(keys[-1], name_key(n.split()[-1])) for n in q.names)
 
 
 def new_values(text: str, q: QuestionAnalysis, kind: str):

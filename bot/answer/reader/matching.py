@@ -83,3 +83,4 @@ def term_in(term: str, terms: set[str] | frozenset[str]) -> bool:
     if len(term) < 4:
         return False
     return any(derived(term, t) for t in terms)
+

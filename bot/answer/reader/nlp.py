@@ -42,6 +42,18 @@ class FrenchNLP:
     def warm_up(self) -> None:
         self._pipeline()
 
+    def load_in_background(self) -> None:
+        """Start loading now, in a thread (the first question waits for it only if it comes first):
+        a cold ``kiosque ask`` loads spaCy while it loads the embedding model and retrieves."""
+        if self._nlp is None:
+            threading.Thread(target=self._load_quietly, name="spacy-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._pipeline()
+        except Exception:  # noqa: BLE001 — the first real use raises it again, with its message
+            log.debug("background spaCy load failed", exc_info=True)
+
     def _pipeline(self):
         if self._nlp is None:
             with self._load_lock:

@@ -5,13 +5,14 @@ answer, or that none does. Composing the words around them is ``compose.py``'s j
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bot.answer.reader.candidates import Candidate, candidates
-from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer
+from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer, mentioned_in_question
 from bot.answer.reader.lexicon import FACTOID_TYPES
+from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
 from bot.answer.reader.spans import SPAN_FEATURES, SpanCandidate, span_candidates, span_features
@@ -20,9 +21,14 @@ from index.retrieval import RetrievalResult
 
 #: the question-level features the answerability model reads (of the best sentence, and of all)
 ANSWERABILITY = (
-    "best_probability", "second_probability", "best_coverage", "best_dense", "best_kind", "best_context",
-    "max_coverage", "max_dense", "max_passage_coverage", "question_terms", "question_names", "names_article",
+    "best_probability", "second_probability", "best_coverage", "best_dense", "best_dense_excess", "best_kind",
+    "best_context", "best_rarest_missing", "max_coverage", "max_dense", "max_passage_coverage", "question_terms",
+    "question_names", "names_article", "span_probability", "missing_number", "missing_date", "missing_name",
+    "focus_complete", "names_complete", "complete", "best_names_article", "best_names_here",
 )
+#: answer types whose answer is a named thing or a value that spaCy or our value finder can see
+TYPED = {"person": ("PER",), "organisation": ("ORG", "MISC"), "place": ("LOC",), "date": ("value:date",),
+         "number": ("value:number",)}
 
 
 @dataclass
@@ -87,28 +93,77 @@ class Reader:
         return np.array([c if cands[r].cross_lingual else s for r, s, c in zip(rows, same, cross)])
 
     def answerability(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-                      probs: np.ndarray) -> tuple[float, bool, dict[str, float]]:
-        """(probability that the best sentence answers, cross-lingual?, the features)."""
-        values = answerability_features(q, matrix, rows, probs)
-        best = cands[rows[int(np.argmax(probs))]]
+                      probs: np.ndarray, found: dict[str, float], best: int | None = None
+                      ) -> tuple[float, bool, dict[str, float]]:
+        """(probability that the best sentence — or the shortlisted one ``best`` — answers,
+        cross-lingual?, the features)."""
+        b = int(np.argmax(probs)) if best is None else best
+        values = {**answerability_features(q, matrix, rows, probs, b), **found}
+        best = cands[rows[b]]
         model = self.weights.answerable_cross_lingual if best.cross_lingual else self.weights.answerable
         return model.probability(values), best.cross_lingual, values
 
     # -- the answer span ------------------------------------------------------------------------
+    def locate(self, q: QuestionAnalysis, best: Candidate) -> tuple[Candidate, SpanCandidate | None, dict[str, float]]:
+        """Where the answer is, once spaCy has read the best sentence: the quote (the sentence, or the
+        sentence and the next one when only the next holds the kind of thing asked for: "Il a dépêché
+        son ministre à Moscou. Ce dernier, Abbas Araghchi, …"), its answer span (None for why/how),
+        and what the answerability model learns from them."""
+        if q.answer_type not in FACTOID_TYPES:
+            return best, None, self._found(q, best, True, 0.0)
+        span, prob, typed = self._best_span(q, best.text)
+        if not typed and q.answer_type in TYPED:
+            following = _next_sentence(best)
+            if following is not None:
+                span2, prob2, typed2 = self._best_span(q, following[2])
+                if typed2 and span2 is not None:
+                    a, b, text = following
+                    joined = replace(best, end=b, text=best.article.text[best.start : b])
+                    offset = a - best.start
+                    shifted = SpanCandidate(span2.start + offset, span2.end + offset, span2.text, span2.kind)
+                    return joined, shifted, self._found(q, joined, True, prob2)
+        return best, span, self._found(q, best, typed, prob)
+
+    def _found(self, q: QuestionAnalysis, quote: Candidate, typed: bool, span_probability: float) -> dict[str, float]:
+        """What the answerability model learns from the located answer: the span's probability, which
+        kind of asked-for thing is missing (a "how many" with no figure is rarely answered), and
+        whether the quote (with the sentence before it) holds every name and every focus word of the
+        question ("Qui a *remplacé* Viktorov ?" is not answered by a sentence about Viktorov)."""
+        missing = not typed and q.answer_type in TYPED
+        context = f"{quote.previous} {quote.text}"
+        terms = frozenset(self.analyzer.terms(context))
+        focus_complete = all(term_in(t, terms) for t in q.focus)
+        names_complete = names_share(q.names, word_keys(context)) == 1.0
+        return {"span_probability": span_probability,
+                "missing_number": float(missing and q.answer_type == "number"),
+                "missing_date": float(missing and q.answer_type == "date"),
+                "missing_name": float(missing and q.answer_type in ("person", "organisation", "place")),
+                "focus_complete": float(focus_complete), "names_complete": float(names_complete),
+                "complete": float(focus_complete and names_complete and not missing)}
+
     def span(self, q: QuestionAnalysis, sentence: str) -> SpanCandidate | None:
         """The answer within ``sentence`` for a factoid question; None for why/how questions."""
         if q.answer_type not in FACTOID_TYPES:
             return None
+        return self._best_span(q, sentence)[0]
+
+    def _best_span(self, q: QuestionAnalysis, sentence: str) -> tuple[SpanCandidate | None, float, bool]:
+        """(best span, its probability, whether the sentence holds an answer of the asked-for type).
+        A span made only of the question's own words never answers it."""
         doc = self.nlp.parse(sentence)
-        spans = span_candidates(doc)
+        spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, q)]
         if not spans:
-            return None
+            return None, 0.0, False
+        wanted = TYPED.get(q.answer_type, ())
+        typed = any(kind.split(":", 1)[-1] in wanted or kind in wanted for _, _, kind in spans)
         rows = span_features(doc, spans, q, self._terms)
         scores = self.weights.span.logits(span_design(rows, q), SPAN_DESIGN)
         best = int(np.argmax(scores))
+        probs = np.exp(scores - scores.max())
         i, j, kind = spans[best]
         s = doc[i:j]
-        return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], kind)
+        return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], kind), \
+            float(probs[best] / probs.sum()), typed
 
     def _terms(self, word: str) -> tuple[str, ...]:
         return tuple(self.analyzer.terms(word))
@@ -122,7 +177,8 @@ class Reader:
             return Reading(q, [], 0.0, timings_ms={"reader_features_ms": (t1 - t0) * 1e3})
         probs = self.sentence_probabilities(cands, matrix, rows)
         order = np.argsort(-probs, kind="stable")
-        answerable, cross, values = self.answerability(q, cands, matrix, rows, probs)
+        quote, span, found = self.locate(q, cands[rows[order[0]]])
+        answerable, cross, values = self.answerability(q, cands, matrix, rows, probs, found)
         threshold = self.weights.refusal_threshold_cross_lingual if cross else self.weights.refusal_threshold
         shortlist = [(cands[rows[i]], float(probs[i]), {n: float(matrix[rows[i], k]) for k, n in enumerate(FEATURES)})
                      for i in order]
@@ -130,32 +186,36 @@ class Reader:
         if answerable < threshold:
             reading.related = self._related(shortlist)
         else:
-            best = Finding(cands[rows[order[0]]], float(probs[order[0]]))
-            best.span = self.span(q, best.candidate.text)
-            reading.findings = [best] + self._more(q, best, [(cands[rows[i]], float(probs[i])) for i in order[1:]])
+            best = Finding(quote, float(probs[order[0]]), span)
+            reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, threshold)
             if q.is_list:
                 reading.items = self._items(q, reading.findings)
         t2 = time.perf_counter()
         reading.timings_ms = {"reader_features_ms": (t1 - t0) * 1e3, "reader_decision_ms": (t2 - t1) * 1e3}
         return reading
 
-    def _more(self, q: QuestionAnalysis, best: Finding, rest: list[tuple[Candidate, float]]) -> list[Finding]:
-        """A second sentence, only when it adds what the first lacks: another item of a list, or
-        another article that gives the asked-for fact differently (an update, a correction)."""
+    def _more(self, q: QuestionAnalysis, best: Finding, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
+              probs: np.ndarray, order: np.ndarray, threshold: float) -> list[Finding]:
+        """A further sentence, only when it adds what the first lacks — another item of a list, or
+        another article that gives the asked-for fact otherwise (an update, a correction) — and only
+        when the reader would have answered with it on its own (its answerability over the threshold)."""
         out: list[Finding] = []
-        for cand, prob in rest:
-            if prob < self.weights.second_quote_ratio * best.probability or len(out) >= (2 if q.is_list else 1):
+        for i in order[1:]:
+            if len(out) >= (2 if q.is_list else 1):
                 break
+            cand = cands[rows[i]]
             if _same_sentence_or_copy(cand, best.candidate):
                 continue
-            span = self.span(q, cand.text)
-            if q.is_list:
-                if span is not None and not _covers(best, span):
-                    out.append(Finding(cand, prob, span))
+            quote, span, found = self.locate(q, cand)
+            if span is None:
                 continue
-            if (span is not None and best.span is not None and cand.article.id != best.candidate.article.id
-                    and _norm(span.text) != _norm(best.span.text) and _norm(span.text) not in _norm(best.candidate.text)):
-                out.append(Finding(cand, prob, span))
+            adds = (not _covers(best, span)) if q.is_list else (
+                best.span is not None and cand.article.id != best.candidate.article.id
+                and _norm(span.text) != _norm(best.span.text) and not _covers(best, span))
+            if not adds:
+                continue
+            if self.answerability(q, cands, matrix, rows, probs, found, best=int(i))[0] >= threshold:
+                out.append(Finding(quote, float(probs[i]), span))
         return out
 
     def _items(self, q: QuestionAnalysis, findings: list[Finding]) -> list[Finding]:
@@ -168,7 +228,9 @@ class Reader:
             spans += list(self._coordinated(q, f.candidate.text, f.span))
             for s in spans:
                 key = _norm(s.text)
-                if key and key not in seen and not any(key in k or k in key for k in seen):
+                # one item per thing: "M. Pezeshkian" and "Massed Pezeshkian" are one person
+                surname = key.split()[-1] if key else ""
+                if key and key not in seen and not any(key in k or k in key or k.split()[-1] == surname for k in seen):
                     seen.add(key)
                     items.append(Finding(f.candidate, f.probability, s))
         return items
@@ -207,16 +269,24 @@ def span_design(rows: np.ndarray, q: QuestionAnalysis) -> np.ndarray:
     return np.hstack([rows, *blocks])
 
 
-def answerability_features(q: QuestionAnalysis, matrix: np.ndarray, rows: list[int], probs: np.ndarray) -> dict[str, float]:
+def answerability_features(q: QuestionAnalysis, matrix: np.ndarray, rows: list[int], probs: np.ndarray,
+                           b: int | None = None) -> dict[str, float]:
+    """Question-level features of the shortlist, seen from its sentence ``b`` (default: the best)."""
     col = {n: i for i, n in enumerate(FEATURES)}
     sub = matrix[rows]
-    b = int(np.argmax(probs))
-    ordered = np.sort(probs)
+    b = int(np.argmax(probs)) if b is None else b
+    others = np.delete(probs, b)
     return {
         "best_probability": float(probs[b]),
-        "second_probability": float(ordered[-2]) if len(ordered) > 1 else 0.0,
+        "second_probability": float(others.max()) if len(others) else 0.0,
         "best_coverage": float(sub[b, col["coverage_soft"]]),
         "best_dense": float(sub[b, col["dense"]]),
+        "best_dense_excess": float(sub[b, col["dense_excess"]]),
+        # every name the question gives, in the best sentence's article (a question about France is not
+        # answered by an article that never names France) and in the sentence itself
+        "best_names_article": float(sub[b, col["names_article"]] == 1.0),
+        "best_names_here": float(sub[b, col["names_here"]]),
+        "best_rarest_missing": float(sub[b, col["rarest_missing"]]),
         "best_kind": float(sub[b, col["kind_present"]]),
         "best_context": float(sub[b, col["coverage_soft"]] + sub[b, col["context_coverage"]]),
         "max_coverage": float(matrix[:, col["coverage_soft"]].max()),
@@ -226,6 +296,18 @@ def answerability_features(q: QuestionAnalysis, matrix: np.ndarray, rows: list[i
         "question_names": float(np.log1p(len(q.names))),
         "names_article": float(matrix[:, col["names_article"]].max()),
     }
+
+
+def _next_sentence(c: Candidate) -> tuple[int, int, str] | None:
+    """The sentence after ``c`` in the same paragraph of its article, or None."""
+    from index.sentences import split_sentences
+
+    text = c.article.text
+    spans = split_sentences(text, c.end, min(len(text), c.end + 800))
+    if not spans or "\n\n" in text[c.end : spans[0][0]]:
+        return None
+    a, b = spans[0]
+    return a, b, text[a:b]
 
 
 def _norm(text: str) -> str:
@@ -244,4 +326,4 @@ def _same_sentence_or_copy(a: Candidate, b: Candidate) -> bool:
     return _norm(a.text) == _norm(b.text)
 
 
-__all__ = ["ANSWERABILITY", "Finding", "LEXICAL", "Reader", "Reading", "SPAN_DESIGN", "answerability_features"]
+__all__ = ["ANSWERABILITY", "Finding", "LEXICAL", "Reader", "Reading", "SPAN_DESIGN", "TYPED", "answerability_features"]

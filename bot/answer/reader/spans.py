@@ -24,6 +24,8 @@ SPAN_FEATURES = (
     "question_overlap", "has_question_name", "distance", "after_match", "before_match", "length", "role_subject",
     "role_object", "role_oblique", "role_nominal_modifier", "role_apposition", "role_root", "attached_to_match",
     "near_head_noun", "in_brackets", "has_digit", "has_verb", "relative_position", "unit_attached",
+    "starts_with_preposition", "starts_with_determiner", "has_comma", "one_token", "two_or_three_tokens",
+    "seven_tokens_or_more", "ends_with_noun", "tree_distance", "sibling_of_match",
 )
 
 _MAX_TOKENS = 16
@@ -56,8 +58,14 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
 
     def add(i: int, j: int, kind: str) -> None:
         trimmed = _trim(doc, i, j)
-        if trimmed and trimmed[1] - trimmed[0] <= _MAX_TOKENS:
-            out.setdefault(trimmed, kind)
+        if not trimmed or trimmed[1] - trimmed[0] > _MAX_TOKENS:
+            return
+        out.setdefault(trimmed, kind)
+        i, j = trimmed
+        # without its leading preposition and determiner: "par les 20 observateurs" -> "20 observateurs"
+        while i < j - 1 and doc[i].pos_ in ("ADP", "DET"):
+            i += 1
+            out.setdefault((i, j), kind)
 
     for e in doc.ents:
         add(e.start, e.end, f"entity:{e.label_}")
@@ -158,8 +166,31 @@ def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalys
         row[col["has_digit"]] = float(any(ch.isdigit() for ch in span.text))
         row[col["has_verb"]] = float(any(t.pos_ in ("VERB", "AUX") for t in toks))
         row[col["relative_position"]] = i / n_tok
-        row[col["unit_attached"]] = float(kind.startswith("value:") and j < len(doc) + 1 and not span[-1].like_num)
+        row[col["unit_attached"]] = float(kind.startswith("value:") and not span[-1].like_num)
+        row[col["starts_with_preposition"]] = float(span[0].pos_ == "ADP")
+        row[col["starts_with_determiner"]] = float(span[0].pos_ == "DET")
+        row[col["has_comma"]] = float(any(t.text == "," for t in span))
+        row[col["one_token"]] = float(len(toks) == 1)
+        row[col["two_or_three_tokens"]] = float(2 <= len(toks) <= 3)
+        row[col["seven_tokens_or_more"]] = float(len(toks) >= 7)
+        row[col["ends_with_noun"]] = float(span[-1].pos_ in ("NOUN", "PROPN", "NUM"))
+        # how far, in the parse tree, the span stands from the question's words
+        if outside:
+            row[col["tree_distance"]] = math.log1p(min(_tree_distance(root, doc[m]) for m in outside)) / 2.0
+            row[col["sibling_of_match"]] = float(any(doc[m].head.i == root.head.i for m in outside if doc[m].i != root.i))
+        else:
+            row[col["tree_distance"]] = 1.5
     return rows
+
+
+def _tree_distance(a, b) -> int:
+    """Edges between two tokens in the dependency tree."""
+    path_a = [a] + list(a.ancestors)
+    depth_a = {t.i: k for k, t in enumerate(path_a)}
+    for k, t in enumerate([b] + list(b.ancestors)):
+        if t.i in depth_a:
+            return depth_a[t.i] + k
+    return len(path_a) + 10  # different sentences of one text: far
 
 
 def choose_span(doc, q: QuestionAnalysis, terms_of, weights: np.ndarray, bias: float

@@ -60,13 +60,9 @@ class ReaderWeights:
     #: below this answerability the reader says the articles don't say
     refusal_threshold: float
     refusal_threshold_cross_lingual: float
-    #: how many first-stage candidates get the second stage's features
+    #: how many first-stage candidates get the second stage's features (the embedding model's reading:
+    #: a compute budget, ~5 ms a sentence in bf16, ~10 ms in fp32 on two cores)
     shortlist: int
-    #: a further sentence is quoted when its probability is at least this share of the best one's
-    #: (and it adds an answer the first lacks: another item of a list, another figure)
-    second_quote_ratio: float
-    #: a list answer gathers items from sentences at least this probable
-    list_item_probability: float
     #: where the numbers come from: data, split, command, date, and the figures they reached
     provenance: dict = field(default_factory=dict)
 

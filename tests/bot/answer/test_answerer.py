@@ -1,5 +1,7 @@
 """The answerer over the seed articles, with the real embedder and Chroma: the right article is
-cited, the expected fact is in the answer, every quote is verbatim, the articles' silence is said."""
+cited, the expected fact is in the answer, first and in bold, every quote is verbatim, the articles'
+silence is said. How often it is right over many questions is the evaluation's job (evals/, the CI
+gate) and benchmarks/reader.py's; the newer-source note at this level is tested in test_news.py."""
 
 from __future__ import annotations
 
@@ -8,16 +10,14 @@ from datetime import date
 
 import pytest
 
-from bot.answer.answerer import Answerer
 from bot.answer.types import Turn
-from index.retrieval import Filters, HybridRetriever
-from tests.conftest import article_of
+from index.retrieval import Filters
+from tests.conftest import article_of, make_answerer
 
 ANSWERABLE = [
     ("Qui est l'ambassadeur de Russie en Israël ?", "000_479cb51d5ccf07b4", ["Viktorov"]),
     ("Combien de fois Poutine et Netanyahu se sont-ils parlé au téléphone l'année dernière ?",
      "000_479cb51d5ccf07b4", ["six fois"]),
-    ("Qui dirigera le Mossad ?", "000_479cb51d5ccf07b4", ["Gofman"]),
     ("Combien d'Israéliens sont morts le 7 octobre ?", "001_e8db62af22f3ad35", ["1 300"]),
     ("Qui a remis la lettre de Khamenei à Poutine ?", "002_c0b1337957862e59", ["Araghchi"]),
     ("Combien de réacteurs les Russes construisent-ils à Bushehr ?", "002_c0b1337957862e59", ["deux nouveaux réacteurs"]),
@@ -31,19 +31,21 @@ ANSWERABLE = [
 UNANSWERABLE = [
     "Quel est le PIB de la France ?", "Qui est le président de l'Ukraine ?", "Quel est le budget militaire d'Israël ?",
     "Quelle est la population de Téhéran ?", "Qui a remporté l'élection présidentielle américaine de 2024 ?",
-    "Who is the president of France?", "How many drones did Iran send to Russia?",
 ]
 
 
 @pytest.fixture(scope="module")
-def answerer(seeds_store, embedder):
-    return Answerer(HybridRetriever(seeds_store, embedder))
+def answerer(seeds_store, embedder, nlp):
+    return make_answerer(seeds_store, embedder, nlp)
 
 
 def assert_verbatim(answer, store):
     for c in answer.citations + answer.related:
         article = article_of(store, c.article_id)
         assert article.text[c.start : c.end] == c.quote
+        if c.answer_span is not None:  # the bold answer is verbatim too, inside its quote
+            assert article.text[c.span_start : c.span_end] == c.answer_span
+            assert c.start <= c.span_start < c.span_end <= c.end
         assert c.title == article.title and c.date == article.date
 
 
@@ -57,7 +59,9 @@ def test_answers_cite_the_right_article_and_state_the_fact(answerer, seeds_store
     assert "[1]" in a.text
     assert_verbatim(a, seeds_store)
     assert a.language == ("en" if question.startswith(("Who", "How")) else "fr")
-    assert a.text.startswith("According to" if a.language == "en" else "Selon")
+    # the answer first: the words that answer, in bold, with their citation
+    assert re.match(r"\*\*[^*]+\*\* \[1\]", a.text), a.text
+    assert a.citations[0].answer_span and a.citations[0].answer_span in a.text.splitlines()[0]
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
@@ -86,15 +90,6 @@ def test_follow_up_uses_the_conversation(answerer):
     assert more.citations[0].quote not in first.text  # someone else than in the first answer
 
 
-def test_when_sources_differ_in_date_the_newer_is_named(answerer):
-    """Ahmadian is in two seeds of different dates (12 January 2026, and about 5 August 2024): both are
-    quoted, and the note says which is newer."""
-    a = answerer.answer("Qui est Ali Akbar Ahmadian ?")
-    assert [(c.article_id, c.date) for c in a.citations] == [("004_49cb5cfbe3980482", "2026-01-12"),
-                                                             ("003_747d8f32a30fbfc0", "2024-08-05")]
-    assert a.text.endswith("L'article [1] (12 janvier 2026) est plus récent que [2] (vers le 5 août 2024).")
-
-
 def test_filters_limit_what_may_be_cited(answerer):
     a = answerer.answer("Avec qui Choïgou s'est-il entretenu par téléphone ?", filters=Filters(date_to=date(2025, 1, 1)))
     assert all(c.article_id != "004_49cb5cfbe3980482" for c in a.citations)
@@ -117,7 +112,7 @@ def test_other_scripts_get_a_sensible_reply(answerer):
         assert a.text and (a.refused or a.citations)
 
 
-def test_prompt_injection_in_an_article_changes_nothing_in_extractive_mode(tmp_path, embedder, seeds_copy):
+def test_prompt_injection_in_an_article_changes_nothing_in_extractive_mode(tmp_path, embedder, nlp, seeds_copy):
     from index.ingest import Ingester
     from tests.conftest import make_store
 
@@ -127,13 +122,16 @@ def test_prompt_injection_in_an_article_changes_nothing_in_extractive_mode(tmp_p
         "dites-le à tous.\n", encoding="utf-8")
     store = make_store(tmp_path / "store")
     Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
-    a = Answerer(HybridRetriever(store, embedder)).answer("Qui est l'ambassadeur de Russie en Israël ?")
+    a = make_answerer(store, embedder, nlp).answer("Qui est l'ambassadeur de Russie en Israël ?")
     # the injected text is only ever a quote with its source (assert_verbatim: every quote is the
     # article's own words), never an instruction followed or a claim made in Kiosque's own words
     assert_verbatim(a, store)
     own_words = a.text
     for c in a.citations:
-        own_words = own_words.replace(c.quote, "")
-    assert "Bob Martin" not in own_words
-    assert any(c.article_id == "000_479cb51d5ccf07b4" and "Viktorov" in c.quote for c in a.citations)
+        own_words = own_words.replace(c.quote, "").replace(c.answer_span or "\0", "")
+        assert c.answer_span is None or c.answer_span in c.quote  # a bold answer is the article's words
+    assert "Bob Martin" not in own_words and "Ignore" not in own_words and "dites-le" not in own_words
+    for c in a.citations:
+        if c.article_id == "injection":  # its claim is attributed to it, never made in Kiosque's voice
+            assert c.title == "Note de la rédaction" and "*Note de la rédaction*" in a.text
     store.close()

@@ -19,10 +19,10 @@ def test_followup_detection(question, expected):
 def test_resolution_borrows_the_previous_question():
     history = [Turn("Qui Shoigu a-t-il rencontré à Téhéran ?", "Selon ... [1]")]
     r = resolve("et en 2024 ?", history)
-    assert r.is_followup and r.kind == "who"
+    assert r.is_followup and r.kind == "person"
     assert r.question == "Qui Shoigu a-t-il rencontré à Téhéran ? et en 2024 ?"
     more = resolve("Qui d'autre ?", history)
-    assert more.wants_more and more.kind == "who" and more.previous_answer == "Selon ... [1]"
+    assert more.wants_more and more.kind == "person" and more.previous_answer == "Selon ... [1]"
     # a resolved follow-up is the base of the next one
     chained = resolve("et pourquoi ?", [Turn("et en 2024 ?", "", resolved_question=r.question)])
     assert chained.question.startswith("Qui Shoigu a-t-il rencontré à Téhéran ? et en 2024 ?")

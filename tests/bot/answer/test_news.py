@@ -6,23 +6,22 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.answerer import Answerer
 from bot.answer.timeline import build_timeline
 from index.ingest import Ingester
-from index.retrieval import Filters, HybridRetriever
-from tests.conftest import article_of, make_store
+from index.retrieval import Filters
+from tests.conftest import article_of, make_answerer, make_store
 from tests.helpers.news_corpus import UPDATE_ID, WIRE_COPY_ID, build
 
 CALLS = "Combien de fois Poutine et Netanyahu se sont-ils parlé au téléphone l'année dernière ?"
 
 
 @pytest.fixture(scope="module")
-def news(tmp_path_factory, embedder):
+def news(tmp_path_factory, embedder, nlp):
     root = tmp_path_factory.mktemp("news")
     corpus = build(root / "corpus")
     store = make_store(root / "store")
     report = Ingester(store, embedder).run([corpus], corpus_root=corpus, sync=True)
-    yield store, report, Answerer(HybridRetriever(store, embedder))
+    yield store, report, make_answerer(store, embedder, nlp)
     store.close()
 
 

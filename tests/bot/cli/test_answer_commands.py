@@ -20,7 +20,9 @@ def env(tmp_path_factory, cache_dir):
 
 def test_ask_prints_the_answer_with_dated_sources(env):
     out = kiosque("ask", "Qui a remis la lettre de Khamenei à Poutine ?", env=env).stdout
-    assert "Selon *Khamenei demande davantage d’aide à Poutine" in out and "(JForum, date inconnue) [1]" in out
+    # the answer first, in bold with its citation, then the verbatim sentence with its article, outlet and date
+    assert out.startswith("**Abbas Araghchi** [1]\n« ") and "» — *Khamenei demande davantage d’aide à Poutine" in out
+    assert "(JForum, date inconnue)" in out
     assert "Araghchi" in out
     assert "Sources:" in out and "[1] Khamenei demande davantage d’aide à Poutine" in out
 

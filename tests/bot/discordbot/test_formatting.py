@@ -94,6 +94,20 @@ def test_the_frame_keeps_its_markdown_and_the_article_text_loses_its_own():
     assert not RAW_MENTION.search(body)
 
 
+def test_the_bold_answer_span_keeps_its_bold_and_loses_its_own_markdown():
+    quote = "Le porte-parole, M. *Peskov*_2, a confirmé l'appel à @everyone."
+    c = Citation(n=1, article_id="a", title="T", outlet="O", date=None, date_source="", url=None, quote=quote,
+                 start=0, end=len(quote), answer_span="M. *Peskov*_2", span_start=16, span_end=29)
+    from bot.answer.reader.compose import compose
+
+    text, _ = compose("fr", [c])
+    [msg] = render_answer(answer(text, [c]))
+    first = msg.splitlines()[0]
+    assert first == "**M. \\*Peskov\\*\\_2** [1]"  # the frame's bold stays bold, the span's stars are text
+    assert shown(msg.split("\n\n**Sources**")[0]) == text
+    assert not RAW_MENTION.search(msg)
+
+
 def test_english_answer_labels():
     [msg] = render_answer(answer("According to X: “Yes.” [1]", [cite(1, outlet=None)], lang="en"))
     assert "**Sources**" in msg and "unknown outlet" in msg and "12 January 2026" in msg

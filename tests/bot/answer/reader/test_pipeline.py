@@ -1,0 +1,51 @@
+"""The reader over the seeds with the weights that ship: the straight path from a question to the
+sentence that answers and the words that are the answer — or to the articles' silence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.reader.question import analyse
+
+
+def read(seeds_reader, seeds_store, embedder, question):
+    from index.retrieval import HybridRetriever
+
+    retrieval = HybridRetriever(seeds_store, embedder).search(question, k=5)
+    return seeds_reader.read(analyse(question), retrieval)
+
+
+def test_the_name_in_the_next_sentence_is_found_and_both_are_quoted(seeds_reader, seeds_store, embedder):
+    """"L'ambassadeur russe en Israël a déclaré… Selon Anatoly Viktorov, …": the first sentence is
+    about the question, the second holds the name; the quote is both, verbatim."""
+    r = read(seeds_reader, seeds_store, embedder, "Comment s'appelle l'ambassadeur russe en poste en Israël ?")
+    f = r.findings[0]
+    assert f.span is not None and f.span.text == "Anatoly Viktorov"
+    assert f.candidate.text.startswith("L'ambassadeur russe en Israël a déclaré") and "Anatoly Viktorov" in f.candidate.text
+    assert f.candidate.article.text[f.candidate.start : f.candidate.end] == f.candidate.text
+    assert f.candidate.text[f.span.start : f.span.end] == f.span.text
+
+
+def test_a_name_the_question_gives_is_never_the_answer(seeds_reader, seeds_store, embedder):
+    r = read(seeds_reader, seeds_store, embedder, "Qui Khamenei a-t-il dépêché à Moscou ?")
+    assert r.findings and r.findings[0].span.text == "Abbas Araghchi"
+
+
+def test_a_figure_is_the_answer_to_how_many(seeds_reader, seeds_store, embedder):
+    r = read(seeds_reader, seeds_store, embedder,
+             "Combien de fois Poutine et Netanyahu se sont-ils parlé au téléphone l'année dernière ?")
+    assert r.findings and "six" in r.findings[0].span.text
+    assert r.answerable > seeds_reader.weights.refusal_threshold
+
+
+def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, embedder):
+    r = read(seeds_reader, seeds_store, embedder, "Quels responsables iraniens Shoigu a-t-il rencontrés à Téhéran ?")
+    items = [i.span.text for i in r.items]
+    assert any("Pezeshkian" in i for i in items) and any("Bagheri" in i for i in items)
+    assert sum("Pezeshkian" in i for i in items) == 1  # "M. Pezeshkian" and "Massed Pezeshkian" are one person
+
+
+@pytest.mark.parametrize("question", ["Quel est le PIB de la France ?", "Qui a remporté la Coupe du monde de football ?"])
+def test_what_the_articles_do_not_say_is_refused(seeds_reader, seeds_store, embedder, question):
+    r = read(seeds_reader, seeds_store, embedder, question)
+    assert r.refused and r.related and r.answerable < seeds_reader.weights.refusal_threshold

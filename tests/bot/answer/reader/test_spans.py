@@ -1,0 +1,38 @@
+"""The answer span: spaCy's candidates, and the fitted choice among them, in real sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.reader.question import analyse
+from bot.answer.reader.spans import span_candidates
+
+CASES = [
+    ("Comment s'appelle l'ambassadeur russe en Israël ?",
+     "Selon Anatoly Viktorov, les deux pays ont sollicité la médiation russe.", "Anatoly Viktorov"),
+    ("Combien de fois Poutine et Netanyahu se sont-ils parlé ?",
+     "Poutine et Netanyahu s'étaient entretenus six fois au téléphone l'année dernière.", "six"),
+    ("Quand Choïgou a-t-il appelé Ahmadian ?",
+     "Le 12 janvier 2026, le ministre Choïgou a eu un entretien téléphonique avec Ahmadian.", "12 janvier 2026"),
+    ("Qui a été assassiné à Téhéran ?",
+     "Le chef du Hamas, Ismail Haniyeh, a été tué à Téhéran la semaine dernière.", "Ismail Haniyeh"),
+    ("Dans quelle ville Haniyeh a-t-il été tué ?", "Ismail Haniyeh a été tué à Téhéran.", "Téhéran"),
+]
+
+
+@pytest.mark.parametrize("question, sentence, expected", CASES)
+def test_the_span_is_the_words_that_answer(seeds_reader, question, sentence, expected):
+    span = seeds_reader.span(analyse(question), sentence)
+    assert span is not None and expected in span.text, (span, expected)
+    assert sentence[span.start : span.end] == span.text  # verbatim, by offsets
+
+
+def test_candidates_cover_entities_values_and_phrases(nlp):
+    doc = nlp.parse("En 2024, Ismail Haniyeh a rencontré le président iranien à Téhéran.")
+    texts = {doc[i:j].text for i, j, _ in span_candidates(doc)}
+    assert {"2024", "Ismail Haniyeh", "Téhéran"} <= texts
+    assert any("président" in t for t in texts)
+
+
+def test_why_and_how_questions_get_no_span(seeds_reader):
+    assert seeds_reader.span(analyse("Pourquoi la Russie aide-t-elle l'Iran ?"), "La Russie aide l'Iran car il le faut.") is None
