@@ -1,0 +1,130 @@
+"""A real HTTP server on 127.0.0.1 that speaks OpenAI's ``/v1/embeddings`` API, standing in for an
+embedding server (text-embeddings-inference, vLLM, Infinity, Ollama, OpenAI).
+
+It embeds with ``vectors(texts) -> array`` (tests give it the built-in model, so retrieval through it
+is real; the throughput benchmark gives it a cheap deterministic function) and can misbehave on
+demand: ``latency_s`` before each answer, ``statuses`` (answers to give first, e.g. ``[429, 500]``, then
+normal ones), ``dim`` (cut vectors to another dimension), ``truncate`` (send half of the JSON body),
+``api_key`` (then requests without ``Authorization: Bearer <key>`` get a 401). It counts requests and
+the most it ever had in flight at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+
+Vectors = Callable[[Sequence[str]], np.ndarray]
+
+
+def hashed_vectors(dim: int = 384) -> Vectors:
+    """Deterministic unit vectors from each text's hash: costs nothing, for throughput benchmarks."""
+    def vectors(texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for t in texts:
+            seed = int.from_bytes(hashlib.sha256(t.encode("utf-8")).digest()[:8], "little")
+            v = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
+            rows.append(v / np.linalg.norm(v))
+        return np.asarray(rows, dtype=np.float32)
+    return vectors
+
+
+class FakeEmbeddingServer:
+    def __init__(self, vectors: Vectors, *, model: str = "test-embedder"):
+        self.vectors = vectors
+        self.model = model
+        self.latency_s = 0.0
+        self.statuses: list[int] = []
+        self.retry_after_ms: int | None = 20
+        self.dim: int | None = None
+        self.truncate = False
+        self.api_key: str | None = None
+        self.requests: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()  # the model behind it computes one batch at a time
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                with server._lock:
+                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    status = server.statuses.pop(0) if server.statuses else 200
+                try:
+                    server._answer(self, body, status)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _answer(self, handler, body: dict, status: int) -> None:
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        if handler.path != "/v1/embeddings":
+            return _send(handler, 404, {"error": {"message": f"no route {handler.path}"}})
+        if self.api_key and handler.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _send(handler, 401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
+        if status != 200:
+            headers = {"retry-after-ms": str(self.retry_after_ms)} if self.retry_after_ms is not None else {}
+            return _send(handler, status, {"error": {"message": f"fake failure {status}", "type": "server_error"}},
+                         headers)
+        if body.get("model") != self.model:
+            return _send(handler, 404, {"error": {"message": f"model {body.get('model')!r} not found"}})
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        with self._model_lock:
+            vectors = np.asarray(self.vectors(texts), dtype=np.float32)
+        if self.dim:
+            vectors = vectors[:, : self.dim]
+        payload = {
+            "object": "list", "model": self.model,
+            "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": sum(len(t) // 4 for t in texts), "total_tokens": sum(len(t) // 4 for t in texts)},
+        }
+        _send(handler, 200, payload, truncate=self.truncate)
+
+    def __enter__(self) -> FakeEmbeddingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _send(handler, status: int, payload: dict, headers: dict | None = None, truncate: bool = False) -> None:
+    data = json.dumps(payload).encode()
+    if truncate:
+        data = data[: len(data) // 2]
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+        pass
