@@ -13,6 +13,7 @@ so set them to "" for models that use none (OpenAI's, for instance).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -76,7 +77,10 @@ class OpenAIEmbedder:
         openai, where = self._openai, f"the embedding server at {self.base_url}"
         tries = f"{self.max_retries + 1} tries" if self.max_retries else "1 try"
         try:
-            response = self._client.embeddings.create(model=self.model_name, input=texts, encoding_format="float")
+            # the raw answer, parsed here: the client's own models walk every float (~5 ms a vector)
+            raw = self._client.embeddings.with_raw_response.create(model=self.model_name, input=texts,
+                                                                    encoding_format="float")
+            body = json.loads(raw.http_response.content)
         except openai.APITimeoutError as exc:
             raise EmbeddingServerError(f"{where} did not answer within {self.timeout_s:g} s ({tries})") from exc
         except openai.APIConnectionError as exc:
@@ -92,13 +96,13 @@ class OpenAIEmbedder:
         except Exception as exc:  # a body that is not the JSON of an embeddings answer (truncated, HTML...)
             raise EmbeddingServerError(f"{where} sent an answer that is not an embeddings response "
                                        f"({type(exc).__name__}: {str(exc)[:200]})") from exc
-        return self._vectors(response, len(texts), where)
+        return self._vectors(body, len(texts), where)
 
-    def _vectors(self, response, expected: int, where: str) -> np.ndarray:
+    def _vectors(self, body, expected: int, where: str) -> np.ndarray:
         try:
-            rows = sorted(response.data, key=lambda d: d.index)
-            vectors = np.asarray([row.embedding for row in rows], dtype=np.float32)
-        except (AttributeError, TypeError, ValueError) as exc:
+            rows = sorted(body["data"], key=lambda d: d["index"])
+            vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
+        except (KeyError, AttributeError, TypeError, ValueError) as exc:
             raise EmbeddingServerError(f"{where} sent an answer that is not an embeddings response ({exc})") from exc
         if vectors.ndim != 2 or vectors.shape[0] != expected:
             raise EmbeddingServerError(f"{where} returned {len(rows)} vectors for {expected} texts")

@@ -58,6 +58,16 @@ class FakeEmbeddingServer:
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def do_GET(self):  # noqa: N802
+                """/stats: requests served and the most in flight at once (``?reset`` restarts the latter)."""
+                if not self.path.startswith("/stats"):
+                    return _send(self, 404, {"error": {"message": f"no route {self.path}"}})
+                with server._lock:
+                    stats = {"requests": len(server.requests), "max_in_flight": server.max_in_flight}
+                    if "reset" in self.path:
+                        server.max_in_flight = 0
+                _send(self, 200, stats)
+
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with server._lock:
@@ -128,3 +138,23 @@ def _send(handler, status: int, payload: dict, headers: dict | None = None, trun
         handler.wfile.write(data)
     except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
         pass
+
+
+def main() -> None:
+    """Serve hashed vectors from a process of its own (as a real server would run), e.g. for
+    benchmarks/embed_server.py: prints ``port N`` once listening, serves until killed."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--model", default="test-embedder")
+    args = ap.parse_args()
+    server = FakeEmbeddingServer(hashed_vectors(args.dim), model=args.model)
+    server.latency_s = args.latency
+    print(f"port {server.port}", flush=True)
+    server._httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
