@@ -16,9 +16,11 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
+
+from tests.helpers.local_http import LocalHttpServer, send_json
 
 Vectors = Callable[[Sequence[str]], np.ndarray]
 
@@ -35,7 +37,7 @@ def hashed_vectors(dim: int = 384) -> Vectors:
     return vectors
 
 
-class FakeEmbeddingServer:
+class FakeEmbeddingServer(LocalHttpServer):
     def __init__(self, vectors: Vectors, *, model: str = "test-embedder"):
         self.vectors = vectors
         self.model = model
@@ -61,12 +63,12 @@ class FakeEmbeddingServer:
             def do_GET(self):  # noqa: N802
                 """/stats: requests served and the most in flight at once (``?reset`` restarts the latter)."""
                 if not self.path.startswith("/stats"):
-                    return _send(self, 404, {"error": {"message": f"no route {self.path}"}})
+                    return send_json(self, 404, {"error": {"message": f"no route {self.path}"}})
                 with server._lock:
                     stats = {"requests": len(server.requests), "max_in_flight": server.max_in_flight}
                     if "reset" in self.path:
                         server.max_in_flight = 0
-                _send(self, 200, stats)
+                send_json(self, 200, stats)
 
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -81,28 +83,21 @@ class FakeEmbeddingServer:
                     with server._lock:
                         server.in_flight -= 1
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        super().__init__(Handler)
 
     def _answer(self, handler, body: dict, status: int) -> None:
         if self.latency_s:
             time.sleep(self.latency_s)
         if handler.path != "/v1/embeddings":
-            return _send(handler, 404, {"error": {"message": f"no route {handler.path}"}})
+            return send_json(handler, 404, {"error": {"message": f"no route {handler.path}"}})
         if self.api_key and handler.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _send(handler, 401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
+            return send_json(handler, 401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
         if status != 200:
             headers = {"retry-after-ms": str(self.retry_after_ms)} if self.retry_after_ms is not None else {}
-            return _send(handler, status, {"error": {"message": f"fake failure {status}", "type": "server_error"}},
+            return send_json(handler, status, {"error": {"message": f"fake failure {status}", "type": "server_error"}},
                          headers)
         if body.get("model") != self.model:
-            return _send(handler, 404, {"error": {"message": f"model {body.get('model')!r} not found"}})
+            return send_json(handler, 404, {"error": {"message": f"model {body.get('model')!r} not found"}})
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         with self._model_lock:
             vectors = np.asarray(self.vectors(texts), dtype=np.float32)
@@ -113,32 +108,7 @@ class FakeEmbeddingServer:
             "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
             "usage": {"prompt_tokens": sum(len(t) // 4 for t in texts), "total_tokens": sum(len(t) // 4 for t in texts)},
         }
-        _send(handler, 200, payload, truncate=self.truncate)
-
-    def __enter__(self) -> FakeEmbeddingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
-def _send(handler, status: int, payload: dict, headers: dict | None = None, truncate: bool = False) -> None:
-    data = json.dumps(payload).encode()
-    if truncate:
-        data = data[: len(data) // 2]
-    try:
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
-    except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-        pass
-
+        send_json(handler, 200, payload, truncate=self.truncate)
 
 def main() -> None:
     """Serve hashed vectors from a process of its own (as a real server would run), e.g. for
