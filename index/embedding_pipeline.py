@@ -28,13 +28,13 @@ Item = tuple[Article, Chunk]
 
 class EmbeddingPipeline:
     def __init__(self, store, embedder, *, generation: int, metadata: Callable[[Article, Chunk], dict],
-                 workers: int = 1, batch: int = EMBED_BATCH, check_dim: Callable[[int], None] = lambda dim: None,
+                 workers: int = 1, batch: int | None = None, check_dim: Callable[[int], None] = lambda dim: None,
                  progress: Callable[[str, int, int], None] = lambda *a: None):
         self.store, self.embedder = store, embedder
         self.generation = generation
         self.metadata = metadata
         self.workers = max(1, workers)
-        self.batch = batch
+        self.batch = batch or EMBED_BATCH
         self.check_dim = check_dim
         self.progress = progress
         self._buffer: list[Item] = []

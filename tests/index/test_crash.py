@@ -44,7 +44,7 @@ def article_of(store, chunk_id):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["embedding", "chroma", "keyword", "commit", "gc"])
+@pytest.mark.parametrize("point", ["embedding", "embedding-workers", "chroma", "keyword", "commit", "gc"])
 def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, cache_dir):
     store_dir = tmp_path / "store"
     store = make_store(store_dir)
