@@ -64,8 +64,8 @@ def configure_runtime(*, threads: int = 0, passive_waits: bool = True, offline: 
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
             changed["torch threads"] = str(threads)
-    if changed:
-        log.info("inference runtime: %s", ", ".join(f"{k}={v}" for k, v in changed.items()))
+    if changed:  # at debug level: every `kiosque` command starts here, and a user has nothing to do about it
+        log.debug("inference runtime: %s", ", ".join(f"{k}={v}" for k, v in changed.items()))
     return changed
 
 
@@ -81,7 +81,7 @@ class ModelCache:
             if key not in self._models:
                 started = time.perf_counter()
                 self._models[key] = load()
-                log.info("loaded %s in %.1f s (kept for this process)", what or key, time.perf_counter() - started)
+                log.debug("loaded %s in %.1f s (kept for this process)", what or key, time.perf_counter() - started)
             return self._models[key]  # type: ignore[return-value]
 
     def clear(self) -> None:

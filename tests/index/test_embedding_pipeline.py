@@ -41,7 +41,7 @@ def corpus(tmp_path):
 @pytest.fixture
 def server():
     with FakeEmbeddingServer(hashed_vectors(384)) as s:
-        s.latency_s = 0.02
+        s.latency_s = 0.05  # requests overlap: the bound is what limits them
         yield s
 
 

@@ -102,6 +102,7 @@ def test_ingest_through_an_embedding_server_with_workers(tmp_path, cache_dir):
     shutil.copytree(SEEDS, corpus)
     with FakeEmbeddingServer(hashed_vectors(384), model="e5-served") as server:
         server.api_key = "emb-key-s3cret"
+        server.latency_s = 0.05  # requests overlap: the bound is what limits them
         env = kiosque_env(tmp_path / "store", tmp_path / "cache", KIOSQUE_CORPUS_DIR=corpus,
                           KIOSQUE_EMBED_BACKEND="openai", KIOSQUE_EMBED_BASE_URL=server.base_url,
                           KIOSQUE_EMBED_MODEL="e5-served", KIOSQUE_EMBED_API_KEY="emb-key-s3cret",
