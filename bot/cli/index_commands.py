@@ -23,12 +23,16 @@ def ingest(
         help="Treat PATHS as the whole corpus and remove indexed articles missing from them. "
              "Default: on without PATHS (the corpus directory), off with PATHS.",
         show_default=False)] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=1,
+        help="Embedding batches in flight while the next articles are read and chunked: for an embedding "
+             "server or a GPU. Default: KIOSQUE_EMBED_WORKERS (1).", show_default=False)] = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
     env_file: EnvFileOption = Path(".env"),
 ) -> None:
     """Add new articles, update changed ones, skip unchanged ones (0 embeddings)."""
-    with app_for(store, env_file) as app, ingest_progress() as progress:
+    with app_for(store, env_file, embed__workers=workers) as app, ingest_progress() as progress:
         report = app.ingest(paths or None, sync=sync, progress=progress)
     if as_json:
         print_json(report.to_dict())
@@ -62,8 +66,7 @@ def status(as_json: JsonOption = False, store: StoreOption = None, env_file: Env
         ("Store", info.store), ("Chroma", f"{info.chroma} (collection {info.collection})"),
         ("Articles", f"{info.articles:,}"), ("Chunks", f"{info.chunks:,}"),
         ("Embedding model", str(info.embed_model or plan["model"])),
-        ("Embedding backend", f"{plan['backend']}, {plan['precision']} on {plan['device']} "
-                              f"(CPU bf16: {plan['cpu_bf16']})"),
+        ("Embedding runs", plan["runs"]),
         ("Embedding cache", plan["cache"]),
         ("Answer mode", mode),
     ]
