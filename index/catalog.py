@@ -128,6 +128,11 @@ class Catalog:
         for row in self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY id"):
             yield _article(row)
 
+    def web_article_ids(self) -> set[str]:
+        """Articles fetched from the web (feeds, `kiosque ingest URL`): their source is their URL."""
+        return {r[0] for r in self.db.execute(
+            "SELECT id FROM articles WHERE source LIKE 'http://%' OR source LIKE 'https://%'")}
+
     def article_meta(self) -> list[tuple[str, str | None, str | None]]:
         """(id, date, outlet) of every article: enough for filters without loading texts."""
         return list(self.db.execute("SELECT id, date, outlet FROM articles"))

@@ -43,6 +43,9 @@ class IngestReport:
     articles_updated: int = 0
     articles_removed: int = 0
     articles_unchanged: int = 0
+    #: ids of the articles added and updated (their counts above; listed for callers that announce them)
+    added_ids: list[str] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
     #: chunks that got a vector this time (0 on a no-op re-ingest)
     chunks_embedded: int = 0
     #: of those, how many the model computed (the rest came from the embedding cache)
@@ -96,20 +99,37 @@ class Ingester:
         check_other_processes: bool = True,
     ) -> IngestReport:
         """Ingest ``paths``. With ``sync`` they are the whole corpus: indexed articles not found in
-        them are removed. Raises IngestBusy if another ingest holds the store."""
-        store = self.store
-        if check_other_processes and store.others_serving():
+        them are removed (articles fetched from the web are not part of any corpus directory: a sync
+        keeps them). Raises IngestBusy if another ingest holds the store."""
+        paths = list(paths)
+        return self._locked(lambda p: self._run(load_paths(paths, corpus_root, self.max_article_bytes), sync, p),
+                            progress, check_other_processes)
+
+    def run_articles(self, articles: Iterable[Article], *, progress: Progress | None = None,
+                     check_other_processes: bool = True) -> IngestReport:
+        """Add or update articles made elsewhere (pages fetched from feeds or URLs); removes nothing."""
+        return self._locked(lambda p: self._run(articles, False, p), progress, check_other_processes)
+
+    def refuse_if_served(self) -> None:
+        """An embedded store another process answers from must not be written from here."""
+        if self.store.others_serving():
             raise IngestBusy(
                 "a Kiosque process (the bot or `kiosque chat`) is answering from this embedded store; "
                 "reindex through it (/reindex), stop it first, or use the Chroma server mode"
             )
+
+    def _locked(self, work: Callable[[Progress], IngestReport], progress: Progress | None,
+                check_other_processes: bool) -> IngestReport:
+        store = self.store
+        if check_other_processes:
+            self.refuse_if_served()
         lock = store.ingest_lock()
         if not lock.acquire():
             holder = lock.holder()
             since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", time.time())))
             raise IngestBusy(f"another ingest is running on {store.dir} (pid {holder.get('pid', '?')}, since {since})")
         try:
-            return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
+            return work(progress or (lambda *a: None))
         except StoreError:
             raise
         except (OSError, sqlite3.Error) as exc:
@@ -124,7 +144,7 @@ class Ingester:
             lock.release()
 
     # -- steps --------------------------------------------------------------------------------
-    def _run(self, paths: list[Path], corpus_root: Path | None, sync: bool, progress: Progress) -> IngestReport:
+    def _run(self, items: Iterable[Article | LoadProblem], sync: bool, progress: Progress) -> IngestReport:
         started = time.perf_counter()
         store, catalog = self.store, self.store.catalog
         store.check_embedder(self._model_name(), None)
@@ -133,13 +153,15 @@ class Ingester:
         ingest_id = catalog.start_ingest()
         generation = catalog.generation + 1
 
-        articles, kept_ids = self._read(paths, corpus_root, report, progress)
+        articles, kept_ids = self._read(items, report, progress)
         committed = catalog.article_hashes()
         added = [a for a in articles if a.id not in committed]
         updated = [a for a in articles if a.id in committed and committed[a.id][0] != a.content_hash]
         report.articles_added, report.articles_updated = len(added), len(updated)
+        report.added_ids, report.updated_ids = [a.id for a in added], [a.id for a in updated]
         report.articles_unchanged = len(articles) - len(added) - len(updated)
-        removed = sorted(set(committed) - {a.id for a in articles} - kept_ids) if sync else []
+        removed = sorted(set(committed) - {a.id for a in articles} - kept_ids - catalog.web_article_ids()) \
+            if sync else []
         report.articles_removed = len(removed)
 
         touched = added + updated
@@ -176,7 +198,7 @@ class Ingester:
             return {"embed_model": self._model_name(), "embed_dim": str(self.embedder.dim)}
         return {"embed_model": self._model_name()}
 
-    def _read(self, paths, corpus_root, report: IngestReport, progress: Progress) -> tuple[list[Article], set[str]]:
+    def _read(self, items, report: IngestReport, progress: Progress) -> tuple[list[Article], set[str]]:
         """Load and de-duplicate. Returns the articles and the ids of indexed articles whose file
         had a problem this time (kept as they were, never removed by a sync)."""
         by_id: dict[str, Article] = {}
@@ -185,7 +207,7 @@ class Ingester:
                            for aid, th, outlet in self.store.catalog.text_hashes()}
         kept: set[str] = set()
         n = 0
-        for item in load_paths(paths, corpus_root, self.max_article_bytes):
+        for item in items:
             n += 1
             if n % 500 == 0:
                 progress("read", n, 0)
@@ -324,4 +346,5 @@ def _summary(report: IngestReport) -> dict:
     d["problems"] = len(report.problems)
     d["duplicates"] = len(report.duplicates)
     d["warnings"] = len(report.warnings)
+    del d["added_ids"], d["updated_ids"]  # the journal keeps counts, not a list of 30,000 ids
     return d
