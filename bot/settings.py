@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.feeds import DEFAULT_USER_AGENT
+
 
 
 def _default_cache_dir() -> Path:
@@ -141,10 +143,34 @@ class DiscordSettings(BaseModel):
     feedback_file: Path = Path("data/feedback.jsonl")
     #: open a thread for each answer in guild text channels
     open_threads: bool = True
+    #: a channel id: the bot posts one line there per article its feeds bring (title, outlet, date, link)
+    news_channel: str = ""
 
     _split = field_validator(
         "guilds", "channels", "plain_channels", "allowed_roles", "admin_roles", "admin_users", mode="before"
     )(_split_list)
+
+
+class FeedsSettings(BaseModel):
+    #: feeds to poll besides those added with `kiosque feeds add`: URLs, or `Outlet name=URL`
+    urls: CommaList = []
+    #: the bot polls the feeds every this many minutes; 0 = never (run `kiosque update`, e.g. from cron)
+    interval_minutes: float = Field(0.0, ge=0)
+    #: how Kiosque names itself to the sites it reads (robots.txt rules for "Kiosque" apply)
+    user_agent: str = DEFAULT_USER_AGENT
+    #: seconds for one request, connection to last byte
+    timeout_s: float = Field(20.0, gt=0)
+    #: feeds and pages larger than this (bytes, after decompression) are refused
+    max_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    #: seconds between two requests to one site (a robots.txt Crawl-delay may ask for more)
+    host_delay_s: float = Field(1.0, ge=0)
+    #: requests in flight to one site at a time
+    host_concurrency: int = Field(2, ge=1)
+    #: articles committed to the index at a time during an update
+    batch_articles: int = Field(100, ge=1)
+
+    _split = field_validator("urls", mode="before")(_split_list)
 
 
 class Settings(BaseSettings):
@@ -168,6 +194,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     discord: DiscordSettings = DiscordSettings()
+    feeds: FeedsSettings = FeedsSettings()
     log_level: str = "INFO"
 
 
