@@ -9,6 +9,8 @@ import re
 from index.articles import Article, LoadProblem
 from index.loading import article_from_html, decode_bytes
 
+#: a page whose story is shorter than this is a page without a story (a video, a gallery, an index)
+MIN_TEXT_CHARS = 80
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 
 
@@ -37,5 +39,9 @@ def article_from_page(body: bytes, *, article_id: str, url: str, charset: str | 
     html, note = decode_page(body, charset)
     if html is None:
         return LoadProblem(url, note or "not a text page", article_id=article_id)
-    return article_from_html(article_id, url, html, url=url, guess_dates=False,
-                             known={"title": title, "date": date, "source": outlet, "url": url})
+    article = article_from_html(article_id, url, html, url=url, guess_dates=False,
+                                known={"title": title, "date": date, "source": outlet, "url": url})
+    if isinstance(article, Article) and len(article.text) < MIN_TEXT_CHARS:
+        return LoadProblem(url, f"no article text found in the page (only {len(article.text)} characters)",
+                           article_id=article_id)
+    return article

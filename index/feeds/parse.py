@@ -68,6 +68,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "", charset: str | Non
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type + (f"; charset={charset}" if charset else "")
+    if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise NotAFeed(f"not an RSS or Atom feed ({content_type or 'no content type'}, no XML)")
     doc = feedparser.parse(body, response_headers=headers)
     entries = doc.get("entries") or []
     problem = None

@@ -127,9 +127,8 @@ class FeedUpdater:
             started = time.perf_counter()
             run_id = self.journal.start_run(trigger)
             report = UpdateReport(feeds=len(subscriptions))
-            for sub in subscriptions:
-                if sub.origin == "settings":
-                    self.journal.ensure_feed(sub.url, sub.outlet)
+            for sub in subscriptions:  # a row for its ETag and status, whatever named it
+                self.journal.ensure_feed(sub.url, sub.outlet if sub.origin == "settings" else None)
             fetched, failures, stats = asyncio.run(self._fetch(subscriptions, report, progress))
             report.requests = stats
             self._ingest(fetched, failures, report, progress)
