@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 
 from index.feeds.http import FetchPolicy
+from index.feeds.journal import FeedJournal
+from index.feeds.update import FeedUpdater
+from index.ingest import Ingester
+from index.store import FileLock
 from tests.helpers.feed_site import FeedSite
 
 #: polite, but quick: the site is local
@@ -16,3 +20,12 @@ def site():
     server = FeedSite().start()
     yield server
     server.stop()
+
+
+def make_updater(store, embedder, policy=FAST, batch_size: int = 100) -> FeedUpdater:
+    """The updater as the application wires it, over one store."""
+    ingester = Ingester(store, embedder)
+    return FeedUpdater(
+        FeedJournal(store.dir / "feeds.sqlite"), lambda articles, progress: ingester.run_articles(articles),
+        policy, indexed=lambda ids: set(ids) & set(store.catalog.article_hashes()),
+        lock=FileLock(store.dir / "feeds.lock"), batch_size=batch_size)

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import pytest
 
-from index.feeds.journal import RETRY_LIMIT, FeedJournal
-from index.feeds.update import FeedUpdater, Subscription, UpdateBusy
+from index.feeds.journal import RETRY_LIMIT
+from index.feeds.update import Subscription, UpdateBusy
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
 from index.store import FileLock
-from tests.conftest import SEEDS
+from tests.conftest import MODELS_DIR, ROOT, SEEDS, make_store
 from tests.helpers.feed_site import PAGE_ONLY_DATE, Resource, article_page, publish_news, publish_trouble
-from tests.index.feeds.conftest import FAST
-
-
-def make_updater(store, embedder, policy=FAST) -> FeedUpdater:
-    ingester = Ingester(store, embedder)
-    return FeedUpdater(
-        FeedJournal(store.dir / "feeds.sqlite"), lambda articles, progress: ingester.run_articles(articles),
-        policy, indexed=lambda ids: set(ids) & set(store.catalog.article_hashes()),
-        lock=FileLock(store.dir / "feeds.lock"))
+from tests.index.feeds.conftest import FAST, make_updater
 
 
 def subscriptions(feeds: dict[str, str], *names: str) -> list[Subscription]:
@@ -136,3 +132,37 @@ def test_one_update_at_a_time(site, store, embedder):
             updater.update([Subscription(site.url("/feeds/none.rss"))])
     finally:
         held.release()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["embedding", "journal"])
+def test_a_crash_mid_update_leaves_the_index_answering_and_the_next_run_converges(point, site, tmp_path, embedder,
+                                                                                  cache_dir):
+    news = publish_news(site, seeds=False)
+    store_dir = tmp_path / "store"
+    store = make_store(store_dir)
+    Ingester(store, embedder).run([SEEDS], corpus_root=SEEDS, sync=True)
+    store.close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.index.feeds.update_crash_runner", str(store_dir), str(cache_dir),
+         str(MODELS_DIR), point, *news.feeds.values()], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+
+    store = make_store(store_dir)
+    hits = HybridRetriever(store, embedder).search("Qui a rencontré Shoigu à Téhéran ?", k=3)
+    assert hits.article_ids[0] == "003_747d8f32a30fbfc0"  # the index answers
+    check = store.verify()
+    assert check["missing_from_chroma"] == check["missing_from_keyword"] == check["extra_in_keyword"] == 0
+    committed = len(store.catalog.web_article_ids())
+    assert committed == (2 if point == "journal" else 0)  # the first batch of two, or nothing
+
+    updater = make_updater(store, embedder)
+    report = updater.update(subscriptions(news.feeds))
+    assert not report.failed and len(report.new) == 4 - committed and report.unchanged == committed
+    assert len(store.catalog.web_article_ids()) == 4
+    final = store.verify()
+    assert final["ok"] and final["orphans_in_chroma"] == 0 and final["pending_leftovers"] == 0, final
+    assert updater.journal.due_items() == []
+    again = updater.update(subscriptions(news.feeds))
+    assert again.feeds_not_modified == 2 and again.chunks_embedded == 0 and not again.new
+    store.close()
