@@ -135,6 +135,16 @@ class Kiosque:
             subs.setdefault(url, Subscription(url, outlet or None, "settings"))
         return list(subs.values())
 
+    def feed_list(self) -> list[dict]:
+        """Each feed polled, with what it said last (for `kiosque feeds list` and `/feeds`)."""
+        rows = {f.url: f for f in self.feeds.feeds()}
+        out = []
+        for sub in self.subscriptions():
+            row = rows.get(sub.url)
+            state = {k: getattr(row, k, None) for k in ("title", "polled_at", "status", "error", "failures", "items")}
+            out.append({"url": sub.url, "outlet": sub.outlet or state["title"], "origin": sub.origin, **state})
+        return out
+
     def fetch_policy(self) -> FetchPolicy:
         f = self.settings.feeds
         return FetchPolicy(user_agent=f.user_agent, timeout_s=f.timeout_s, max_bytes=f.max_bytes,

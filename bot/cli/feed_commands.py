@@ -44,9 +44,7 @@ def feeds_add(
 def feeds_list(as_json: JsonOption = False, store: StoreOption = None, env_file: EnvFileOption = Path(".env")) -> None:
     """The feeds `kiosque update` polls, and what each said last."""
     with app_for(store, env_file) as app:
-        rows = {f.url: f for f in app.feeds.feeds()}
-        listed = [{"url": s.url, "outlet": s.outlet or (rows[s.url].title if s.url in rows else None),
-                   "origin": s.origin, **_state(rows.get(s.url))} for s in app.subscriptions()]
+        listed = app.feed_list()
     if as_json:
         print_json({"feeds": listed})
         return
@@ -55,17 +53,15 @@ def feeds_list(as_json: JsonOption = False, store: StoreOption = None, env_file:
     for f in listed:
         origin = " [.env]" if f["origin"] == "settings" else ""
         out.print(f"[bold]{escape(f['outlet'] or '(outlet from the feed)')}[/bold]{origin}  {escape(f['url'])}")
-        out.print(f"    {escape(f['last'])}", soft_wrap=True)
+        out.print(f"    {escape(_last(f))}", soft_wrap=True)
 
 
-def _state(row) -> dict:
-    if row is None or row.polled_at is None:
-        return {"polled_at": None, "status": None, "error": None, "items": 0, "last": "not read yet"}
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.polled_at))
-    last = f"read {when}: {row.status}" + (f" — {row.error}" if row.error else "")
-    if row.failures > 1:
-        last += f" ({row.failures} failures in a row)"
-    return {"polled_at": row.polled_at, "status": row.status, "error": row.error, "items": row.items, "last": last}
+def _last(feed: dict) -> str:
+    if not feed["polled_at"]:
+        return "not read yet"
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(feed["polled_at"]))
+    last = f"read {when}: {feed['status']}" + (f" — {feed['error']}" if feed["error"] else "")
+    return last + (f" ({feed['failures']} failures in a row)" if (feed["failures"] or 0) > 1 else "")
 
 
 @feeds_app.command("remove")
@@ -105,7 +101,8 @@ def update(
     notes = [f"{r.feeds_not_modified} not modified"] if r.feeds_not_modified else []
     if r.feeds_failed:
         notes.append(f"{r.feeds_failed} failed")
-    out.print(f"{polled}{' (' + ', '.join(notes) + ')' if notes else ''} in {r.requests.get('requests', 0)} request(s): "
+    notes_text = f" ({', '.join(notes)})" if notes else ""
+    out.print(f"{polled}{notes_text} in {r.requests.get('requests', 0)} request(s): "
               f"[bold]{len(r.new)}[/bold] new, {len(r.updated)} updated, {r.unchanged} unchanged, "
               f"{len(r.failed)} failed; {r.chunks_embedded} chunks embedded in {r.seconds:.1f} s.")
     print_articles(report)

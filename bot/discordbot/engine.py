@@ -28,6 +28,12 @@ class Engine(Protocol):
 
     def status(self) -> dict: ...
 
+    def update_feeds(self, progress: Progress | None = None) -> dict: ...
+
+    def feeds(self) -> list[dict]: ...
+
+    def news_since(self, since: float) -> list[dict]: ...
+
 
 class KiosqueEngine:
     """`Engine` over an assembled `Kiosque` (bot/wiring.py): its answerer, ingest and store."""
@@ -46,7 +52,21 @@ class KiosqueEngine:
         return self.kiosque.ingest(None, progress=progress, in_serving_process=True).to_dict()
 
     def status(self) -> dict:
-        return self.kiosque.store.status()
+        """The store's facts, and the feeds' (how many, the last poll: by the bot or by cron)."""
+        info = self.kiosque.store.status()
+        info["feeds"] = {"subscriptions": len(self.kiosque.subscriptions()), "last_poll": self.kiosque.feeds.last_run()}
+        return info
+
+    def update_feeds(self, progress: Progress | None = None) -> dict:
+        """Poll every feed once and ingest what is new, in this (serving) process."""
+        return self.kiosque.update_feeds(progress=progress, in_serving_process=True, trigger="bot").to_dict()
+
+    def feeds(self) -> list[dict]:
+        return self.kiosque.feed_list()
+
+    def news_since(self, since: float) -> list[dict]:
+        """Articles the feeds brought since ``since``, whoever polled (this bot, or cron in another process)."""
+        return self.kiosque.feeds.new_articles_since(since)
 
     def warm_up(self) -> None:
         """Claim the store for this process and load the model before the first question, so the first
