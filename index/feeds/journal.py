@@ -99,7 +99,8 @@ class Listed:
 
 _ITEM_COLUMNS = ("article_id, feed_url, url, guid, title, date, outlet, fingerprint, state, attempts, error, "
                  "page_etag, page_last_modified, outcome")
-_FEED_COLUMNS = "url, outlet, title, added_at, subscribed, etag, last_modified, polled_at, status, error, failures, items"
+_FEED_COLUMNS = ("url, outlet, title, added_at, subscribed, etag, last_modified, polled_at, status, error, failures, "
+                 "items")
 
 
 class FeedJournal:
@@ -256,11 +257,11 @@ class FeedJournal:
                 gave_up[aid] = state == "gave_up"
         return gave_up
 
-    def new_articles_since(self, since: float, limit: int = 50) -> list[dict]:
+    def new_articles_since(self, since: float) -> list[dict]:
         """Articles a feed brought that were new to the index, committed after ``since`` (oldest first)."""
         rows = self.db.execute(
             "SELECT article_id, title, outlet, date, url, done_at FROM items "
-            "WHERE outcome = 'new' AND done_at > ? ORDER BY done_at, article_id LIMIT ?", (since, limit))
+            "WHERE outcome = 'new' AND done_at > ? ORDER BY done_at, article_id", (since,))
         return [dict(zip(("article_id", "title", "outlet", "date", "url", "done_at"), r)) for r in rows]
 
     def counts(self) -> dict[str, int]:

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 #: query parameters that say where a click came from, not which page it is
 _TRACKING = re.compile(
-    r"^(utm_\w+|xtor|xts|at_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|igshid|ref|ref_src|cmpid|ns_\w+|__twitter_impression)$",
+    r"^(utm_\w+|xtor|xts|at_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|igshid|ref|ref_src|cmpid|ns_\w+"
+    r"|__twitter_impression)$",
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
