@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.errors import USER_ERRORS
 from bot.settings import Settings, load_settings
@@ -62,7 +63,7 @@ def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
         kiosque = Kiosque(settings)
         yield kiosque
     except USER_ERRORS as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line, even when long
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")

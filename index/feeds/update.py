@@ -58,10 +58,14 @@ class Failure:
     feed: str | None = None
     #: the item failed too many runs in a row: it is left alone until its feed lists it changed
     gave_up: bool = False
+    #: an update tries it again; a page given to `ingest URL` is not remembered
+    retried: bool = True
 
     def line(self) -> str:
-        then = "given up after repeated failures" if self.gave_up else "retried next run"
-        return f"{self.kind} {self.url}: {self.reason} ({then})"
+        line = f"{self.kind} {self.url}: {self.reason}"
+        if self.gave_up:
+            return line + " (given up after repeated failures, until its feed changes it)"
+        return line + " (retried next run)" if self.retried else line
 
 
 @dataclass
@@ -156,12 +160,12 @@ class FeedUpdater:
                             article_from_page, got.body, article_id=article_id(url), url=url, charset=got.charset,
                             outlet=outlet)
                     except FetchFailed as exc:
-                        return Failure(url, str(exc))
+                        return Failure(url, str(exc), retried=False)
                     finally:
                         done += 1
                         progress("pages", done, len(urls))
                     if isinstance(article, LoadProblem):
-                        return Failure(url, article.reason)
+                        return Failure(url, article.reason, retried=False)
                     return _Fetched(_with_outlet(article, url), got.etag, got.last_modified)
 
                 results = await asyncio.gather(*(one(u) for u in dict.fromkeys(urls)))
@@ -239,7 +243,7 @@ class FeedUpdater:
             journal.record_feed_failure(sub.url, str(exc))
             report.feeds_failed += 1
             report.failed.append(Failure(sub.url, str(exc), kind="feed"))
-            log.warning("feed %s: %s", sub.url, exc)
+            log.debug("feed %s: %s", sub.url, exc)
             return
         outlet = sub.outlet or parsed.title or host_of(sub.url)
         listed = []
@@ -283,7 +287,7 @@ class FeedUpdater:
             for item, reason in failures:
                 report.failed.append(Failure(item.url or item.article_id, reason, feed=item.feed_url,
                                              gave_up=gave_up.get(item.article_id, False)))
-                log.warning("page %s: %s", item.url, reason)
+                log.debug("page %s: %s", item.url, reason)
         not_modified = [(item, f) for item, f in fetched if f.article is None]
         if not_modified:
             journal.mark_done((item.article_id, "unchanged", f.etag, f.last_modified) for item, f in not_modified)
