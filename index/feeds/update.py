@@ -81,6 +81,8 @@ class UpdateReport:
     chunks_embedded: int = 0
     requests: dict = field(default_factory=dict)
     seconds: float = 0.0
+    #: of which reading feeds and fetching and extracting pages (the rest is the ingest)
+    fetch_seconds: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -135,6 +137,7 @@ class FeedUpdater:
                 self.journal.ensure_feed(sub.url, sub.outlet if sub.origin == "settings" else None)
             fetched, failures, stats = asyncio.run(self._fetch(subscriptions, report, progress))
             report.requests = stats
+            report.fetch_seconds = round(time.perf_counter() - started, 3)
             self._ingest(fetched, failures, report, progress)
             report.seconds = round(time.perf_counter() - started, 3)
             self.journal.finish_run(run_id, report.summary())

@@ -76,7 +76,7 @@ class Served:
 
 
 # -- the stories -----------------------------------------------------------------------------------
-def _paragraphs(text: str) -> list[str]:
+def paragraphs_of(text: str) -> list[str]:
     # OrangeSum's text joins sentences without a space ("étage.Tous"): the page had paragraphs there
     text = re.sub(r"([.!?»])(?=[A-ZÀ-Ý«])", r"\1\n", text)
     return [p.strip() for p in text.split("\n") if p.strip()]
@@ -86,7 +86,7 @@ def seed_stories() -> dict[str, Story]:
     """The five seeds, cleaned as Kiosque reads them, keyed by seed id."""
     out = {}
     for a in load_paths([SEEDS], SEEDS, 10**7):
-        out[a.id] = Story(a.id.split("_")[0] + "-" + slugify(a.title, 40), a.title, _paragraphs(a.text))
+        out[a.id] = Story(a.id.split("_")[0] + "-" + slugify(a.title, 40), a.title, paragraphs_of(a.text))
     return out
 
 
@@ -95,7 +95,7 @@ def orangesum_stories() -> list[Story]:
     stories = []
     for line in ORANGESUM_SAMPLE.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        stories.append(Story(r["doc_id"], r["title"], _paragraphs(r["text"]), date=r["date"]))
+        stories.append(Story(r["doc_id"], r["title"], paragraphs_of(r["text"]), date=r["date"]))
     return stories
 
 
@@ -263,6 +263,11 @@ class FeedSite:
         body = build(title, self.base, items)
         if old is None or old.body != body:
             self.put(path, Resource(body, content_type))
+
+    def append(self, path: str, story: Story, *, prefix: str = "/articles/") -> str:
+        """Publish one more story in the feed at ``path``; returns its URL."""
+        kind, title, items = self._feeds[path]
+        return self.feed(path, kind, title, [s for _, s in items] + [story], prefix=prefix)[-1]
 
     def edit(self, story: Story, new_paragraphs: list[str]) -> None:
         """Change a published story: its page, and its entry in every feed (a later <updated>)."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import discord
 from discord import app_commands
@@ -30,6 +33,17 @@ log = logging.getLogger("kiosque.discord")
 
 #: how often the journal is checked for articles another process added (only with a news channel)
 NEWS_CHECK_SECONDS = 60.0
+#: the poll's thread (and the threads its embedding starts) yields the CPU to answers: a higher nice value
+POLL_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Linux gives each thread its own nice value, inherited by the threads it starts (torch's OpenMP
+    workers): an answer computed meanwhile gets most of the CPU. Elsewhere this changes nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), POLL_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 class FeedsCog(commands.Cog, name="Feeds"):
@@ -42,6 +56,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         #: articles committed after this moment are announced (none from before the bot started)
         self.announced_until = time.time()
         self._announcing = asyncio.Lock()
+        self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="kiosque-feeds", initializer=_lower_priority)
         self._loops: list[tasks.Loop] = []
         if interval_minutes > 0:
             self._loops.append(tasks.loop(minutes=interval_minutes)(self.poll))
@@ -56,6 +71,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
     async def cog_unload(self) -> None:
         for loop in self._loops:
             loop.cancel()
+        self._poll_thread.shutdown(wait=False)
 
     # -- the poll ----------------------------------------------------------------------------------
     async def poll(self) -> dict | None:
@@ -65,7 +81,8 @@ class FeedsCog(commands.Cog, name="Feeds"):
         poll = self.poll_in_progress = Rebuild(started_by="feeds", started_at=time.time())
         report = None
         try:
-            report = await asyncio.to_thread(self.bot.engine.update_feeds, poll.progress)
+            report = await asyncio.get_running_loop().run_in_executor(
+                self._poll_thread, self.bot.engine.update_feeds, poll.progress)
         except USER_ERRORS as exc:  # another update runs (cron), the store is busy or unwritable
             log.warning("feed poll skipped: %s", exc)
         except Exception:
