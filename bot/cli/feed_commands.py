@@ -110,7 +110,10 @@ def update(
 
 def print_articles(report) -> None:
     """The new and updated articles (at most `LISTED` of them), then every failure, one line each."""
-    shown = [("new", a) for a in report.new] + [("updated", a) for a in report.updated]
+    def latest_first(articles):
+        return sorted(articles, key=lambda a: (a["date"] or "", a["title"] or ""), reverse=True)
+
+    shown = [("new", a) for a in latest_first(report.new)] + [("updated", a) for a in latest_first(report.updated)]
     for kind, a in shown[:LISTED]:
         line = f"{a['title']} — {a['outlet'] or 'outlet unknown'}, {format_date(a['date'])} <{a['url']}>"
         out.print(f"{kind:8} {escape(line)}", soft_wrap=True)
