@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from index.sqlite import PerThreadConnection
 
 #: runs a failing item is tried before it is left alone (until the feed lists it changed)
 RETRY_LIMIT = 5
@@ -109,27 +110,18 @@ class FeedJournal:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connection = PerThreadConnection(self.path)
         self.db.executescript(_SCHEMA)
 
     @property
     def db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-        return db
+        return self._connection.get()
 
     def _tx(self):
         return _Transaction(self.db)
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._connection.close()
 
     # -- subscriptions --------------------------------------------------------------------------------
     def add_feed(self, url: str, outlet: str | None = None) -> bool:

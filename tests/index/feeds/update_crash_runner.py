@@ -8,15 +8,10 @@ journal (after the first batch's commit, before the journal marks its items done
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from pathlib import Path
 
-
-def die():
-    sys.stdout.flush()
-    os.kill(os.getpid(), signal.SIGKILL)
+from tests.index.crash_runner import die, die_at_second_embedding
 
 
 def main() -> None:
@@ -32,15 +27,7 @@ def main() -> None:
     embedder = make_embedder(cache_dir=Path(cache), models_dir=Path(models))
     store = Store(StoreConfig(dir=Path(store_dir)))
     if point == "embedding":
-        original, calls = embedder.embed_passages, {"n": 0}
-
-        def embed(texts):
-            calls["n"] += 1
-            if calls["n"] == 2:
-                die()
-            return original(texts)
-
-        embedder.embed_passages = embed
+        die_at_second_embedding(embedder)
     elif point == "journal":
         FeedJournal.mark_done = lambda self, done: die()
     else:
