@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 
 from index.articles import Article, LoadProblem
@@ -99,15 +100,15 @@ class UpdateReport:
 
 @dataclass
 class _Fetched:
-    """A page fetched and extracted, waiting to be ingested."""
+    """A page fetched and extracted, waiting to be ingested; ``article`` is None when the page answered 304."""
 
-    article: Article
+    article: Article | None
     etag: str | None
     last_modified: str | None
 
 
 class UpdateBusy(IngestBusy):
-    pass
+    """Another update holds the store's feed lock."""
 
 
 class FeedUpdater:
@@ -149,6 +150,7 @@ class FeedUpdater:
         progress = progress or (lambda *a: None)
         started = time.perf_counter()
         report = UpdateReport()
+        urls = list(dict.fromkeys(canonical_url(u) for u in urls))
 
         async def fetch_all():
             async with PoliteFetcher(self.policy, self.journal) as fetcher:
@@ -156,7 +158,6 @@ class FeedUpdater:
 
                 async def one(url: str):
                     nonlocal done
-                    url = canonical_url(url)
                     try:
                         got = await fetcher.get(url, accept=PAGE_ACCEPT)
                         article = await asyncio.to_thread(
@@ -171,7 +172,7 @@ class FeedUpdater:
                         return Failure(url, article.reason, retried=False)
                     return _Fetched(_with_outlet(article, url), got.etag, got.last_modified)
 
-                results = await asyncio.gather(*(one(u) for u in dict.fromkeys(urls)))
+                results = await asyncio.gather(*(one(u) for u in urls))
                 return results, fetcher.stats.to_dict()
 
         results, report.requests = asyncio.run(fetch_all())
@@ -183,22 +184,19 @@ class FeedUpdater:
         return report
 
     # -- steps ------------------------------------------------------------------------------------
+    @contextmanager
     def _exclusive(self):
         lock = self.lock
-
-        class _Held:
-            def __enter__(self_inner):
-                if lock is not None and not lock.acquire():
-                    holder = lock.holder()
-                    since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", time.time())))
-                    raise UpdateBusy(f"another feed update is running on this store (pid {holder.get('pid', '?')}, "
-                                     f"since {since})")
-
-            def __exit__(self_inner, *exc):
-                if lock is not None:
-                    lock.release()
-
-        return _Held()
+        if lock is not None and not lock.acquire():
+            holder = lock.holder()
+            since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", time.time())))
+            raise UpdateBusy(f"another feed update is running on this store (pid {holder.get('pid', '?')}, "
+                             f"since {since})")
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
 
     async def _fetch(self, subscriptions: list[Subscription], report: UpdateReport, progress: Progress):
         async with PoliteFetcher(self.policy, self.journal) as fetcher:
@@ -275,7 +273,7 @@ class FeedUpdater:
         except FetchFailed as exc:
             return str(exc)
         if got.not_modified:
-            return _Fetched(None, item.page_etag, item.page_last_modified)  # type: ignore[arg-type]
+            return _Fetched(None, item.page_etag, item.page_last_modified)
         article = await asyncio.to_thread(article_from_page, got.body, article_id=item.article_id, url=item.url,
                                           charset=got.charset, title=item.title, date=item.date, outlet=item.outlet)
         if isinstance(article, LoadProblem):
