@@ -167,8 +167,10 @@ class Kiosque:
 
     def update_feeds(self, *, progress: Progress | None = None, in_serving_process: bool = False,
                      trigger: str = "cli") -> UpdateReport:
-        """Poll every feed once and ingest what is new or changed."""
+        """Poll every feed once and ingest what is new or changed (nothing at all without feeds)."""
         subs = self.subscriptions()
+        if not subs:
+            return UpdateReport()
         return self._feed_updater(in_serving_process).update(subs, progress=progress, trigger=trigger)
 
     def ingest_urls(self, urls: list[str], *, outlet: str | None = None, progress: Progress | None = None,

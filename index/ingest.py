@@ -346,5 +346,5 @@ def _summary(report: IngestReport) -> dict:
     d["problems"] = len(report.problems)
     d["duplicates"] = len(report.duplicates)
     d["warnings"] = len(report.warnings)
-    del d["added_ids"], d["updated_ids"]  # the journal keeps counts, not a list of 30,000 ids
+    del d["added_ids"], d["updated_ids"]  # the catalog's ingest log keeps counts, not 30,000 ids
     return d
