@@ -14,6 +14,7 @@ import pytest
 
 from bot.discordbot.cogs import feeds as feeds_cog
 from bot.discordbot.engine import KiosqueEngine
+from bot.discordbot.formatting import ZWSP, news_messages
 from tests.bot.discordbot.conftest import HEARTBEAT_MS, make_kiosque
 from tests.bot.discordbot.test_bot import ask_by_mention, shown
 from tests.conftest import ROOT, kiosque_env
@@ -52,6 +53,17 @@ async def wait_until(condition, timeout: float = 60.0) -> None:
 
 def expected_line(site, story, date_fr: str) -> str:
     return f"📰 {story.title} — Orange Actu, {date_fr} <{site.url(f'/actu/{story.slug}.html')}>"
+
+
+def test_news_lines_are_inert_one_per_article_and_capped():
+    hostile = {"title": "@everyone **Alerte** <@123>", "outlet": "Le_Canard", "date": "2026-01-12",
+               "url": "https://ex.fr/a b"}
+    [message] = news_messages([hostile], "fr")
+    assert message == f"📰 @{ZWSP}everyone \\*\\*Alerte\\*\\* <@{ZWSP}123> — Le\\_Canard, 12 janvier 2026"  # no link
+    many = [{"title": f"Article {i}", "outlet": "O", "date": None, "url": f"https://ex.fr/{i}"} for i in range(25)]
+    lines = "\n".join(news_messages(many, "en")).splitlines()
+    assert len(lines) == 21 and lines[0] == "📰 Article 0 — O, date unknown <https://ex.fr/0>"
+    assert lines[-1] == "… and 5 more new article(s)."
 
 
 async def test_the_background_poll_brings_news_without_a_restart(fake, start_bot, tmp_path, embedder, cache_dir,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -80,8 +81,6 @@ async def test_per_host_concurrency_and_delay(site):
         site.put(f"/p{i}.html", Resource(page, delay_s=0.2))
     policy = dataclasses.replace(FAST, host_concurrency=2, host_delay_s=0.05)
     async with PoliteFetcher(policy) as fetcher:
-        import asyncio
-
         await asyncio.gather(*(fetcher.get(site.url(f"/p{i}.html")) for i in range(6)))
     assert site.max_in_flight == 2
     starts = sorted(s.started for s in site.served if s.path.startswith("/p"))
