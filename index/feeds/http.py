@@ -230,7 +230,8 @@ class PoliteFetcher:
 
     async def _load_robots(self, url: str, host: _Host) -> RobotFileParser | None:
         """The host's rules (None: everything allowed). A robots.txt that cannot be read for a
-        transient reason (5xx, timeout) fails the URL this run: better to wait than to trespass."""
+        transient reason (5xx, timeout, no connection) fails the host's URLs this run: better to wait
+        than to trespass."""
         key = host_of(url)
         cached = self.robots_cache.get_robots(key) if self.robots_cache else None
         if cached and time.time() - cached[2] < ROBOTS_MAX_AGE_S:
@@ -240,8 +241,7 @@ class PoliteFetcher:
             robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
             try:
                 status, text = await self._get_robots(robots_url)
-            except FetchFailed as exc:
-                host.robots = None  # try again on the next URL of this host
+            except FetchFailed as exc:  # every URL of this host fails at once this run; the next run retries
                 raise FetchFailed(f"cannot read {key}/robots.txt: {exc}") from None
             if self.robots_cache:
                 self.robots_cache.put_robots(key, status, text)

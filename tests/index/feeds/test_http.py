@@ -70,9 +70,11 @@ async def test_a_site_that_forbids_kiosque_is_not_read(site):
 async def test_an_unreadable_robots_txt_stops_the_visit_for_now(site):
     site.put("/robots.txt", Resource(b"", status=503))
     site.put("/a.html", Resource(b"a"))
-    with pytest.raises(FetchFailed, match=r"cannot read .*robots.txt: HTTP 503"):
-        await fetch(FAST, site.url("/a.html"))
-    assert site.requests_to("/a.html") == []
+    async with PoliteFetcher(FAST) as fetcher:
+        for _ in range(3):
+            with pytest.raises(FetchFailed, match=r"cannot read .*robots.txt: HTTP 503"):
+                await fetcher.get(site.url("/a.html"))
+    assert site.requests_to("/a.html") == [] and len(site.requests_to("/robots.txt")) == 1  # asked once a run
 
 
 async def test_per_host_concurrency_and_delay(site):
