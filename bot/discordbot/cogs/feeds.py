@@ -56,6 +56,7 @@ class FeedsCog(commands.Cog, name="Feeds"):
         #: articles committed after this moment are announced (none from before the bot started)
         self.announced_until = time.time()
         self._announcing = asyncio.Lock()
+        self._warned = False
         self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="kiosque-feeds", initializer=_lower_priority)
         self._loops: list[tasks.Loop] = []
         if interval_minutes > 0:
@@ -113,7 +114,10 @@ class FeedsCog(commands.Cog, name="Feeds"):
                 return 0
             channel = self.bot.get_channel(int(self.news_channel)) if self.news_channel.isdigit() else None
             if channel is None:
-                log.warning("KIOSQUE_DISCORD_NEWS_CHANNEL=%s: no such channel visible to the bot", self.news_channel)
+                if not self._warned:
+                    log.warning("KIOSQUE_DISCORD_NEWS_CHANNEL=%s: no such channel visible to the bot (a channel id, "
+                                "in a server the bot is in)", self.news_channel)
+                    self._warned = True
                 return 0
             guild = getattr(channel, "guild", None)
             lang = language_of("", str(guild.preferred_locale) if guild else None)
