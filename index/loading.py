@@ -145,7 +145,8 @@ def article_from_html(article_id: str, source: str, html: str, *, known: dict[st
     title = meta.get("title") or doc.title or None
     text = doc.text
     first, _, rest = text.lstrip().partition("\n")
-    if title and rest.strip() and " ".join(first.split()) in {" ".join(title.split()), " ".join((doc.title or "").split())}:
+    titles = {" ".join(t.split()) for t in (title, doc.title) if t}
+    if rest.strip() and " ".join(first.split()) in titles:
         text = rest  # the page's <h1> repeats the title above the story
     cleaned = clean_article(text, title=title)
     return _article(article_id, source, cleaned, {k: v for k, v in meta.items() if v})

@@ -342,7 +342,8 @@ class News:
 
 #: the dates and outlets the news site gives the seeds (the seeds themselves lack most of them)
 SEED_FEEDS = {
-    "allisrael": ("rss", "All Israel News", {"000_479cb51d5ccf07b4": "2026-01-17", "003_747d8f32a30fbfc0": "2024-08-05"}),
+    "allisrael": ("rss", "All Israel News",
+                  {"000_479cb51d5ccf07b4": "2026-01-17", "003_747d8f32a30fbfc0": "2024-08-05"}),
     "jforum": ("atom", "JForum", {"002_c0b1337957862e59": "2025-06-23"}),
     "brussels": ("rdf", "Brussels Morning", {"004_49cb5cfbe3980482": "2026-01-12", "001_e8db62af22f3ad35": None}),
 }

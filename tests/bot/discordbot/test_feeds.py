@@ -59,7 +59,8 @@ def test_news_lines_are_inert_one_per_article_and_capped():
     hostile = {"title": "@everyone **Alerte** <@123>", "outlet": "Le_Canard", "date": "2026-01-12",
                "url": "https://ex.fr/a b"}
     [message] = news_messages([hostile], "fr")
-    assert message == f"📰 @{ZWSP}everyone \\*\\*Alerte\\*\\* <@{ZWSP}123> — Le\\_Canard, 12 janvier 2026"  # no link
+    # inert mentions, escaped Markdown, and no link: a URL with a space could break out of <…>
+    assert message == f"📰 @{ZWSP}everyone \\*\\*Alerte\\*\\* <@{ZWSP}123> — Le\\_Canard, 12 janvier 2026"
     many = [{"title": f"Article {i}", "outlet": "O", "date": None, "url": f"https://ex.fr/{i}"} for i in range(25)]
     lines = "\n".join(news_messages(many, "en")).splitlines()
     assert len(lines) == 21 and lines[0] == "📰 Article 0 — O, date unknown <https://ex.fr/0>"
