@@ -14,6 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.feeds import DEFAULT_USER_AGENT
+from index.feeds.urls import feed_entry
+
 #: closed choices, named once: the settings validate them and the CLI offers them as choices
 ChromaMode = Literal["embedded", "server"]
 ChromaAuthHeader = Literal["Authorization", "X-Chroma-Token"]
@@ -182,10 +185,41 @@ class DiscordSettings(BaseModel):
     feedback_file: Path = Path("data/feedback.jsonl")
     #: open a thread for each answer in guild text channels
     open_threads: bool = True
+    #: a channel id: the bot posts one line there per article its feeds bring (title, outlet, date, link)
+    news_channel: str = Field("", pattern=r"^\d*$")
 
     _split = field_validator(
         "guilds", "channels", "plain_channels", "allowed_roles", "admin_roles", "admin_users", mode="before"
     )(_split_list)
+
+
+class FeedsSettings(BaseModel):
+    #: feeds to poll besides those added with `kiosque feeds add`: URLs, or `Outlet name=URL`
+    urls: CommaList = []
+    #: the bot polls the feeds every this many minutes; 0 = never (run `kiosque update`, e.g. from cron)
+    interval_minutes: float = Field(0.0, ge=0)
+    #: how Kiosque names itself to the sites it reads (robots.txt rules for "Kiosque" apply)
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
+    #: seconds for one request, connection to last byte
+    timeout_s: float = Field(20.0, gt=0)
+    #: feeds and pages larger than this (bytes, after decompression) are refused
+    max_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    #: seconds between two requests to one site (a robots.txt Crawl-delay may ask for more)
+    host_delay_s: float = Field(1.0, ge=0)
+    #: requests in flight to one site at a time
+    host_concurrency: int = Field(2, ge=1)
+    #: articles committed to the index at a time during an update
+    batch_articles: int = Field(100, ge=1)
+
+    _split = field_validator("urls", mode="before")(_split_list)
+
+    @field_validator("urls")
+    @classmethod
+    def _feed_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            feed_entry(entry)  # a ValueError names the entry
+        return value
 
 
 class Settings(BaseSettings):
@@ -209,6 +243,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     discord: DiscordSettings = DiscordSettings()
+    feeds: FeedsSettings = FeedsSettings()
     log_level: LogLevel = "INFO"
 
     @field_validator("log_level", mode="before")

@@ -18,9 +18,13 @@ from index.embedders import LazyEmbedder, choose_backend, make_embedder, model_n
 from index.embedders.base import EmbedderUnavailable
 from index.embedders.hardware import choose_batch_size, choose_precision, cpu_bf16_support, resolve_device
 from index.embedders.runtime import configure_runtime
+from index.feeds.http import FetchPolicy
+from index.feeds.journal import FeedJournal
+from index.feeds.update import FeedUpdater, Subscription, UpdateReport
+from index.feeds.urls import feed_entry
 from index.ingest import Ingester, IngestReport, Progress
 from index.retrieval import HybridRetriever
-from index.store import Store, StoreConfig
+from index.store import FileLock, Store, StoreConfig
 
 log = logging.getLogger("kiosque")
 
@@ -140,6 +144,10 @@ class Kiosque:
         """What the embedder runs as, without loading it (for `status`)."""
         return embedder_plan(self.settings)
 
+    def _ingester(self) -> Ingester:
+        return Ingester(self.store, self.embedder, max_article_bytes=self.settings.corpus.max_article_bytes,
+                        workers=self.settings.embed.workers)
+
     def ingest(
         self,
         paths: list[Path] | None = None,
@@ -153,13 +161,70 @@ class Kiosque:
         if not paths:
             paths, sync = [corpus], True if sync is None else sync
         with self._ingest_lock:
-            ingester = Ingester(self.store, self.embedder, max_article_bytes=self.settings.corpus.max_article_bytes,
-                                workers=self.settings.embed.workers)
-            return ingester.run(
+            return self._ingester().run(
                 paths, corpus_root=corpus, sync=bool(sync), progress=progress,
                 check_other_processes=not in_serving_process,
             )
 
+    # -- feeds and article URLs ---------------------------------------------------------------------
+    @cached_property
+    def feeds(self) -> FeedJournal:
+        """Subscriptions and what the feeds said, kept in the store (``feeds.sqlite``)."""
+        return FeedJournal(self.store.dir / "feeds.sqlite")
+
+    def subscriptions(self) -> list[Subscription]:
+        """`kiosque feeds add` subscriptions, then the feeds of KIOSQUE_FEEDS_URLS (``URL`` or ``Outlet=URL``)."""
+        subs = {f.url: Subscription(f.url, f.outlet, "store") for f in self.feeds.feeds() if f.subscribed}
+        for entry in self.settings.feeds.urls:  # checked when the settings were read
+            outlet, url = feed_entry(entry)
+            subs.setdefault(url, Subscription(url, outlet, "settings"))
+        return list(subs.values())
+
+    def feed_list(self) -> list[dict]:
+        """Each feed polled, with what it said last (for `kiosque feeds list` and `/feeds`)."""
+        rows = {f.url: f for f in self.feeds.feeds()}
+        out = []
+        for sub in self.subscriptions():
+            row = rows.get(sub.url)
+            state = {k: getattr(row, k, None) for k in ("title", "polled_at", "status", "error", "failures", "items")}
+            out.append({"url": sub.url, "outlet": sub.outlet or state["title"], "origin": sub.origin, **state})
+        return out
+
+    def fetch_policy(self) -> FetchPolicy:
+        f = self.settings.feeds
+        return FetchPolicy(user_agent=f.user_agent, timeout_s=f.timeout_s, max_bytes=f.max_bytes,
+                           max_redirects=f.max_redirects, host_delay_s=f.host_delay_s,
+                           host_concurrency=f.host_concurrency)
+
+    def _feed_updater(self, in_serving_process: bool) -> FeedUpdater:
+        def ingest(articles, progress):
+            with self._ingest_lock:
+                return self._ingester().run_articles(articles, progress=progress,
+                                                     check_other_processes=not in_serving_process)
+
+        def indexed(ids):
+            return set(ids) & set(self.store.catalog.article_hashes())
+
+        if not in_serving_process:
+            self._ingester().refuse_if_served()  # before any request: the bot would have to do it
+        return FeedUpdater(self.feeds, ingest, self.fetch_policy(), indexed=indexed,
+                           lock=FileLock(self.store.dir / "feeds.lock"), batch_size=self.settings.feeds.batch_articles)
+
+    def update_feeds(self, *, progress: Progress | None = None, in_serving_process: bool = False,
+                     trigger: str = "cli") -> UpdateReport:
+        """Poll every feed once and ingest what is new or changed (nothing at all without feeds)."""
+        subs = self.subscriptions()
+        if not subs:
+            return UpdateReport()
+        return self._feed_updater(in_serving_process).update(subs, progress=progress, trigger=trigger)
+
+    def ingest_urls(self, urls: list[str], *, outlet: str | None = None, progress: Progress | None = None,
+                    in_serving_process: bool = False) -> UpdateReport:
+        """Fetch article pages and ingest them."""
+        return self._feed_updater(in_serving_process).ingest_urls(urls, outlet=outlet, progress=progress)
+
     def close(self) -> None:
+        if "feeds" in self.__dict__:
+            self.feeds.close()
         if "store" in self.__dict__:
             self.store.close()

@@ -43,6 +43,10 @@ PLAN_GROUP = 64
 class IngestReport(IngestTally):
     """What an ingest did, with every file it skipped, found duplicated or found odd (source, reason)."""
 
+    #: ids of the articles added and updated (counted above; listed for callers that announce them, and
+    #: not kept by the catalog's journal, which keeps counts rather than 30,000 ids)
+    added_ids: list[str] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
@@ -92,20 +96,37 @@ class Ingester:
         check_other_processes: bool = True,
     ) -> IngestReport:
         """Ingest ``paths``. With ``sync`` they are the whole corpus: indexed articles not found in
-        them are removed. Raises IngestBusy if another ingest holds the store."""
-        store = self.store
-        if check_other_processes and store.others_serving():
+        them are removed (articles fetched from the web are not part of any corpus directory: a sync
+        keeps them). Raises IngestBusy if another ingest holds the store."""
+        paths = list(paths)
+        return self._locked(lambda p: self._run(load_paths(paths, corpus_root, self.max_article_bytes), sync, p),
+                            progress, check_other_processes)
+
+    def run_articles(self, articles: Iterable[Article], *, progress: Progress | None = None,
+                     check_other_processes: bool = True) -> IngestReport:
+        """Add or update articles made elsewhere (pages fetched from feeds or URLs); removes nothing."""
+        return self._locked(lambda p: self._run(articles, False, p), progress, check_other_processes)
+
+    def refuse_if_served(self) -> None:
+        """An embedded store another process answers from must not be written from here."""
+        if self.store.others_serving():
             raise IngestBusy(
                 "a Kiosque process (the bot or `kiosque chat`) is answering from this embedded store; "
                 "reindex through it (/reindex), stop it first, or use the Chroma server mode"
             )
+
+    def _locked(self, work: Callable[[Progress], IngestReport], progress: Progress | None,
+                check_other_processes: bool) -> IngestReport:
+        store = self.store
+        if check_other_processes:
+            self.refuse_if_served()
         lock = store.ingest_lock()
         if not lock.acquire():
             holder = lock.holder()
             since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", time.time())))
             raise IngestBusy(f"another ingest is running on {store.dir} (pid {holder.get('pid', '?')}, since {since})")
         try:
-            return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
+            return work(progress or (lambda *a: None))
         except StoreError:
             raise
         except STORAGE_ERRORS as exc:
@@ -115,7 +136,7 @@ class Ingester:
             lock.release()
 
     # -- steps --------------------------------------------------------------------------------
-    def _run(self, paths: list[Path], corpus_root: Path | None, sync: bool, progress: Progress) -> IngestReport:
+    def _run(self, items: Iterable[Article | LoadProblem], sync: bool, progress: Progress) -> IngestReport:
         started = time.perf_counter()
         store, catalog = self.store, self.store.catalog
         store.check_embedder(self._model_name(), None)
@@ -125,9 +146,8 @@ class Ingester:
         generation = catalog.generation + 1
 
         committed = catalog.article_hashes()
-        touched, new_chunks, seen, kept_ids = self._read_and_embed(
-            paths, corpus_root, committed, generation, report, progress)
-        removed = sorted(set(committed) - seen - kept_ids) if sync else []
+        touched, new_chunks, seen, kept_ids = self._read_and_embed(items, committed, generation, report, progress)
+        removed = sorted(set(committed) - seen - kept_ids - catalog.web_article_ids()) if sync else []
         report.articles_removed = len(removed)
 
         keyword_dir = None
@@ -150,8 +170,8 @@ class Ingester:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _read_and_embed(self, paths, corpus_root, committed: dict, generation: int, report: IngestReport,
-                        progress: Progress):
+    def _read_and_embed(self, items: Iterable[Article | LoadProblem], committed: dict, generation: int,
+                        report: IngestReport, progress: Progress):
         """Read the articles, chunk the new and changed ones, embed their new chunks into Chroma.
         Returns the new and changed articles, their chunk rows, the ids read, and the ids kept despite a
         problem. With one worker every chunk is planned first and embedded longest first (batches of
@@ -179,7 +199,7 @@ class Ingester:
 
         try:
             group: list[Article] = []
-            for article in self._read(paths, corpus_root, report, progress, kept_ids):
+            for article in self._read(items, report, progress, kept_ids):
                 seen.add(article.id)
                 state = committed.get(article.id)
                 if state is not None and state[0] == article.content_hash:
@@ -187,8 +207,10 @@ class Ingester:
                     continue
                 if state is None:
                     report.articles_added += 1
+                    report.added_ids.append(article.id)
                 else:
                     report.articles_updated += 1
+                    report.updated_ids.append(article.id)
                 touched.append(article)
                 group.append(article)
                 if len(group) >= PLAN_GROUP:
@@ -217,7 +239,8 @@ class Ingester:
             return {"embed_model": self._model_name(), "embed_dim": str(self.embedder.dim)}
         return {"embed_model": self._model_name()}
 
-    def _read(self, paths, corpus_root, report: IngestReport, progress: Progress, kept: set[str]) -> Iterator[Article]:
+    def _read(self, items: Iterable[Article | LoadProblem], report: IngestReport, progress: Progress,
+              kept: set[str]) -> Iterator[Article]:
         """Load and de-duplicate, one article at a time. Adds to ``kept`` the ids of indexed articles whose
         file had a problem this time (kept as they were, never removed by a sync)."""
         source_of: dict[str, str] = {}
@@ -225,7 +248,7 @@ class Ingester:
         committed_texts = {(th, (outlet or "").lower()): aid
                            for aid, th, outlet in self.store.catalog.text_hashes()}
         n = 0
-        for item in load_paths(paths, corpus_root, self.max_article_bytes):
+        for item in items:
             n += 1
             if n % 500 == 0:
                 progress("read", n, 0)

@@ -22,6 +22,19 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def die_at_second_embedding(embedder) -> None:
+    """SIGKILL this process when the embedder is asked for its second batch."""
+    original, calls = embedder.embed_passages, {"n": 0}
+
+    def embed(texts):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            die()
+        return original(texts)
+
+    embedder.embed_passages = embed
+
+
 def main() -> None:
     store_dir, corpus, cache, models, point = sys.argv[1:6]
     import index.embedding_pipeline as pipeline_mod
@@ -36,15 +49,7 @@ def main() -> None:
     calls = {"n": 0}
 
     if point in ("embedding", "embedding-workers"):
-        original = embedder.embed_passages
-
-        def embed(texts):
-            calls["n"] += 1
-            if calls["n"] == 2:
-                die()
-            return original(texts)
-
-        embedder.embed_passages = embed
+        die_at_second_embedding(embedder)
     elif point == "chroma":
         from index import vectors
 

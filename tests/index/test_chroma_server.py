@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
 from index.errors import StoreError
 from tests.conftest import make_store
+from tests.helpers.chroma_server import chroma_server as run_chroma_server
+from tests.helpers.chroma_server import free_port
 from tests.helpers.tls_proxy import CERT, TokenTlsProxy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    assert chroma, "the chromadb package ships the `chroma` command"
-    port = free_port()
-    proc = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.time() < deadline, "chroma server did not start"
-            time.sleep(0.2)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+    with run_chroma_server(tmp_path / "server-data") as port:
+        yield port
 
 
 @pytest.mark.slow
