@@ -129,13 +129,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="JSON file (default: runs/benchmarks/...)")
     args = ap.parse_args()
 
-    from index.embedders.runtime import prefer_passive_waits
+    from index.embedders.runtime import configure_runtime
 
-    prefer_passive_waits()  # as make_embedder does in Kiosque: before torch is loaded
+    configure_runtime(threads=args.threads)  # as Kiosque starts: before torch is loaded
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     paragraphs, questions = load_piaf(args.piaf_dir)
     if args.questions:
         questions = questions[: args.questions]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.settings import SettingsError
+from index.embedders.base import EmbedderUnavailable
 from index.embedders.packed import UnsupportedModel
 from index.errors import IngestBusy, IngestFailed, StoreError
 
@@ -19,5 +20,6 @@ class BadInput(KiosqueError):
 BAD_INPUT_ERRORS: tuple[type[BaseException], ...] = (BadInput, SettingsError)
 #: every exception type whose message is meant for people
 USER_ERRORS: tuple[type[BaseException], ...] = (
-    KiosqueError, StoreError, IngestBusy, IngestFailed, UnsupportedModel, *BAD_INPUT_ERRORS,
+    KiosqueError, StoreError, IngestBusy, IngestFailed, UnsupportedModel, EmbedderUnavailable,
+    *BAD_INPUT_ERRORS,
 )

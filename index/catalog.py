@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.articles import Article
 from index.errors import CatalogError
+from index.records import JournalCounts
+from index.sqlite import PerThreadConnection
 
 _FIRST_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,18 +104,12 @@ class IngestTally:
 
 
 @dataclass
-class IngestCounts(IngestTally):
+class IngestCounts(IngestTally, JournalCounts):
     """What an ingest did, as the journal keeps it: the files skipped, duplicated or odd are counted."""
 
     duplicates: int = 0
     problems: int = 0
     warnings: int = 0
-
-    @classmethod
-    def from_json(cls, data: dict) -> IngestCounts:
-        """A journal row; an older Kiosque may have counted less (the rest are 0), or more (ignored)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -144,7 +139,7 @@ class Catalog:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connection = PerThreadConnection(self.path, "foreign_keys=OFF")
         try:
             self._open_schema()
         except BaseException:
@@ -208,20 +203,10 @@ class Catalog:
 
     @property
     def db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=OFF")
-            self._local.db = db
-        return db
+        return self._connection.get()
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._connection.close()
 
     # -- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -253,6 +238,11 @@ class Catalog:
             for row in self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})", part):
                 out[row[0]] = _article(row)
         return out
+
+    def web_article_ids(self) -> set[str]:
+        """Articles fetched from the web (feeds, `kiosque ingest URL`): their source is their URL."""
+        return {r[0] for r in self.db.execute(
+            "SELECT id FROM articles WHERE source LIKE 'http://%' OR source LIKE 'https://%'")}
 
     def article_meta(self) -> list[tuple[str, str | None, str | None]]:
         """(id, date, outlet) of every article: enough for filters without loading texts."""

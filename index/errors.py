@@ -6,6 +6,10 @@ import errno
 import os
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.vectors import ChromaLocation
 
 
 class StoreError(Exception):
@@ -70,3 +74,35 @@ def _directory_kind(where: Path) -> str | None:
     except OSError:
         pass
     return None
+
+
+def _causes(exc: BaseException | None):
+    """The exception and those it was raised from or during (chromadb re-raises httpx's as ValueError)."""
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def chroma_server_problem(location: ChromaLocation, exc: BaseException) -> str:
+    """A sentence for a failure to open the collection on a Chroma server, from the exception types."""
+    import ssl
+
+    import httpx
+    from chromadb.errors import AuthorizationError, ChromaAuthError, NotFoundError
+
+    where = f"Chroma {location.describe()}"
+    for cause in _causes(exc):
+        status = cause.response.status_code if isinstance(cause, httpx.HTTPStatusError) else None
+        if isinstance(cause, (ChromaAuthError, AuthorizationError)) or status in (401, 403):
+            return (f"the {where} refused the request (HTTP {status or 'auth error'}): check "
+                    "KIOSQUE_STORE_CHROMA_AUTH_TOKEN and KIOSQUE_STORE_CHROMA_AUTH_HEADER")
+        if isinstance(cause, NotFoundError):
+            return (f"the {where}: {cause}. Create it on the server, or set KIOSQUE_STORE_CHROMA_TENANT / "
+                    "KIOSQUE_STORE_CHROMA_DATABASE")
+        if isinstance(cause, ssl.SSLError):
+            return (f"no TLS connection to the {where} ({cause}): check KIOSQUE_STORE_CHROMA_SSL and "
+                    "KIOSQUE_STORE_CHROMA_CA_FILE")
+        if isinstance(cause, httpx.RemoteProtocolError) and not location.ssl:
+            return (f"the {where} closed the connection without answering: if it (or its proxy) speaks https, "
+                    "set KIOSQUE_STORE_CHROMA_SSL=true")
+    return f"cannot reach the {where} ({exc}); start it with `chroma run --path DIR --host HOST --port PORT`"

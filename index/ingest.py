@@ -16,7 +16,7 @@ previous index answering and the next ingest converging:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -27,20 +27,26 @@ from index.articles import Article, LoadProblem
 from index.catalog import IngestCounts, IngestTally
 from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
+from index.embedding_pipeline import EmbeddingPipeline
 from index.errors import STORAGE_ERRORS, IngestBusy, IngestFailed, StoreError, storage_problem
 from index.keyword import build_generation
 from index.loading import load_paths
 from index.store import Store
 
-#: progress(stage, done, total): stages are "read", "embed", "index"
+#: progress(stage, done, total): stages are "read", "embed", "index" (total 0: not known yet)
 Progress = Callable[[str, int, int], None]
-EMBED_BATCH = 256
+#: articles chunked together (one round of catalog look-ups) before their chunks go to the embedder
+PLAN_GROUP = 64
 
 
 @dataclass
 class IngestReport(IngestTally):
     """What an ingest did, with every file it skipped, found duplicated or found odd (source, reason)."""
 
+    #: ids of the articles added and updated (counted above; listed for callers that announce them, and
+    #: not kept by the catalog's journal, which keeps counts rather than 30,000 ids)
+    added_ids: list[str] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
@@ -72,10 +78,12 @@ def _chunk_metadata(article: Article, chunk: Chunk, generation: int) -> dict:
 class Ingester:
     """Runs ingests against one store with one embedder."""
 
-    def __init__(self, store: Store, embedder, *, max_article_bytes: int = 5_000_000):
+    def __init__(self, store: Store, embedder, *, max_article_bytes: int = 5_000_000, workers: int = 1):
         self.store = store
         self.embedder = embedder
         self.max_article_bytes = max_article_bytes
+        #: embedding batches in flight while the next articles are read and chunked (1 = one after the other)
+        self.workers = max(1, workers)
 
     # -- public -------------------------------------------------------------------------------
     def run(
@@ -88,20 +96,37 @@ class Ingester:
         check_other_processes: bool = True,
     ) -> IngestReport:
         """Ingest ``paths``. With ``sync`` they are the whole corpus: indexed articles not found in
-        them are removed. Raises IngestBusy if another ingest holds the store."""
-        store = self.store
-        if check_other_processes and store.others_serving():
+        them are removed (articles fetched from the web are not part of any corpus directory: a sync
+        keeps them). Raises IngestBusy if another ingest holds the store."""
+        paths = list(paths)
+        return self._locked(lambda p: self._run(load_paths(paths, corpus_root, self.max_article_bytes), sync, p),
+                            progress, check_other_processes)
+
+    def run_articles(self, articles: Iterable[Article], *, progress: Progress | None = None,
+                     check_other_processes: bool = True) -> IngestReport:
+        """Add or update articles made elsewhere (pages fetched from feeds or URLs); removes nothing."""
+        return self._locked(lambda p: self._run(articles, False, p), progress, check_other_processes)
+
+    def refuse_if_served(self) -> None:
+        """An embedded store another process answers from must not be written from here."""
+        if self.store.others_serving():
             raise IngestBusy(
                 "a Kiosque process (the bot or `kiosque chat`) is answering from this embedded store; "
                 "reindex through it (/reindex), stop it first, or use the Chroma server mode"
             )
+
+    def _locked(self, work: Callable[[Progress], IngestReport], progress: Progress | None,
+                check_other_processes: bool) -> IngestReport:
+        store = self.store
+        if check_other_processes:
+            self.refuse_if_served()
         lock = store.ingest_lock()
         if not lock.acquire():
             holder = lock.holder()
             since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", time.time())))
             raise IngestBusy(f"another ingest is running on {store.dir} (pid {holder.get('pid', '?')}, since {since})")
         try:
-            return self._run(list(paths), corpus_root, sync, progress or (lambda *a: None))
+            return work(progress or (lambda *a: None))
         except StoreError:
             raise
         except STORAGE_ERRORS as exc:
@@ -111,7 +136,7 @@ class Ingester:
             lock.release()
 
     # -- steps --------------------------------------------------------------------------------
-    def _run(self, paths: list[Path], corpus_root: Path | None, sync: bool, progress: Progress) -> IngestReport:
+    def _run(self, items: Iterable[Article | LoadProblem], sync: bool, progress: Progress) -> IngestReport:
         started = time.perf_counter()
         store, catalog = self.store, self.store.catalog
         store.check_embedder(self._model_name(), None)
@@ -120,19 +145,10 @@ class Ingester:
         ingest_id = catalog.start_ingest()
         generation = catalog.generation + 1
 
-        articles, kept_ids = self._read(paths, corpus_root, report, progress)
         committed = catalog.article_hashes()
-        added = [a for a in articles if a.id not in committed]
-        updated = [a for a in articles if a.id in committed and committed[a.id][0] != a.content_hash]
-        report.articles_added, report.articles_updated = len(added), len(updated)
-        report.articles_unchanged = len(articles) - len(added) - len(updated)
-        removed = sorted(set(committed) - {a.id for a in articles} - kept_ids) if sync else []
+        touched, new_chunks, seen, kept_ids = self._read_and_embed(items, committed, generation, report, progress)
+        removed = sorted(set(committed) - seen - kept_ids - catalog.web_article_ids()) if sync else []
         report.articles_removed = len(removed)
-
-        touched = added + updated
-        new_chunks, to_embed = self._plan_chunks(touched, report)
-        if to_embed:
-            self._embed_and_add(to_embed, generation, report, progress)
 
         keyword_dir = None
         signatures, groups = {}, None
@@ -154,6 +170,66 @@ class Ingester:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
+    def _read_and_embed(self, items: Iterable[Article | LoadProblem], committed: dict, generation: int,
+                        report: IngestReport, progress: Progress):
+        """Read the articles, chunk the new and changed ones, embed their new chunks into Chroma.
+        Returns the new and changed articles, their chunk rows, the ids read, and the ids kept despite a
+        problem. With one worker every chunk is planned first and embedded longest first (batches of
+        similar length waste less on padding); with several, batches go out while the next articles are
+        read and chunked."""
+        store = self.store
+        pending = store.catalog.pending_ids()
+        pipeline = EmbeddingPipeline(
+            store, self.embedder, generation=generation, workers=self.workers, progress=progress,
+            metadata=lambda a, c: _chunk_metadata(a, c, generation),
+            check_dim=lambda dim: store.check_embedder(self._model_name(), dim),
+        )
+        stream = self.workers > 1
+        touched: list[Article] = []
+        new_chunks: dict[str, list] = {}
+        waiting: list[tuple[Article, Chunk]] = []
+        seen: set[str] = set()
+        kept_ids: set[str] = set()
+        computed_before = getattr(self.embedder, "computed", None)
+
+        def plan(group: list[Article]) -> None:
+            chunks, to_embed = self._plan_chunks(group, pending, report)
+            new_chunks.update(chunks)
+            (pipeline.add if stream else waiting.extend)(to_embed)
+
+        try:
+            group: list[Article] = []
+            for article in self._read(items, report, progress, kept_ids):
+                seen.add(article.id)
+                state = committed.get(article.id)
+                if state is not None and state[0] == article.content_hash:
+                    report.articles_unchanged += 1
+                    continue
+                if state is None:
+                    report.articles_added += 1
+                    report.added_ids.append(article.id)
+                else:
+                    report.articles_updated += 1
+                    report.updated_ids.append(article.id)
+                touched.append(article)
+                group.append(article)
+                if len(group) >= PLAN_GROUP:
+                    plan(group)
+                    group = []
+            if group:
+                plan(group)
+            pipeline.add(sorted(waiting, key=lambda ac: len(ac[1].text), reverse=True))
+            pipeline.finish()
+        finally:
+            pipeline.close()
+        report.chunks_embedded = pipeline.written
+        report.embed_seconds = round(pipeline.seconds, 3)
+        computed_after = getattr(self.embedder, "computed", None)
+        report.embeddings_computed = (
+            computed_after - computed_before if computed_before is not None else pipeline.written
+        )
+        return touched, new_chunks, seen, kept_ids
+
     def _model_name(self) -> str:
         return getattr(self.embedder, "model_id", "unknown").split("@")[0]
 
@@ -163,16 +239,16 @@ class Ingester:
             return {"embed_model": self._model_name(), "embed_dim": str(self.embedder.dim)}
         return {"embed_model": self._model_name()}
 
-    def _read(self, paths, corpus_root, report: IngestReport, progress: Progress) -> tuple[list[Article], set[str]]:
-        """Load and de-duplicate. Returns the articles and the ids of indexed articles whose file
-        had a problem this time (kept as they were, never removed by a sync)."""
-        by_id: dict[str, Article] = {}
-        by_text: dict[str, str] = {}
+    def _read(self, items: Iterable[Article | LoadProblem], report: IngestReport, progress: Progress,
+              kept: set[str]) -> Iterator[Article]:
+        """Load and de-duplicate, one article at a time. Adds to ``kept`` the ids of indexed articles whose
+        file had a problem this time (kept as they were, never removed by a sync)."""
+        source_of: dict[str, str] = {}
+        by_text: dict[tuple[str, str], str] = {}
         committed_texts = {(th, (outlet or "").lower()): aid
                            for aid, th, outlet in self.store.catalog.text_hashes()}
-        kept: set[str] = set()
         n = 0
-        for item in load_paths(paths, corpus_root, self.max_article_bytes):
+        for item in items:
             n += 1
             if n % 500 == 0:
                 progress("read", n, 0)
@@ -181,9 +257,9 @@ class Ingester:
                 if item.severity != "warning" and item.article_id:
                     kept.add(item.article_id)
                 continue
-            if item.id in by_id:
+            if item.id in source_of:
                 report.duplicates.append({"source": item.source, "id": item.id,
-                                          "reason": f"id {item.id!r} already read from {by_id[item.id].source}"})
+                                          "reason": f"id {item.id!r} already read from {source_of[item.id]}"})
                 continue
             # the same text under another name is a duplicate, unless another outlet published it:
             # then it is a wire copy, indexed and listed with its outlet under one source
@@ -193,19 +269,19 @@ class Ingester:
                 report.duplicates.append({"source": item.source, "id": item.id,
                                           "reason": f"same text as article {twin!r}; indexed once"})
                 continue
-            by_id[item.id] = item
+            source_of[item.id] = item.source
             by_text[key] = item.id
+            yield item
         progress("read", n, n)
-        return list(by_id.values()), kept
 
     def _plan_chunks(
-        self, touched: list[Article], report: IngestReport,
+        self, touched: list[Article], pending: set[str], report: IngestReport,
     ) -> tuple[dict[str, list[tuple[str, int, int, int, bytes]]], list[tuple[Article, Chunk]]]:
-        """Chunk the new and changed articles; decide which chunks need a vector."""
+        """Chunk new and changed articles; decide which chunks need a vector (``pending``: the journal of
+        chunks a crashed ingest may have left in Chroma)."""
         catalog, store = self.store.catalog, self.store
         old = catalog.chunk_ids_of([a.id for a in touched])
         old_ids = {cid for ids in old.values() for cid in ids}
-        pending = catalog.pending_ids()
         all_chunks: list[tuple[Article, Chunk]] = []
         for article in touched:
             chunks = chunk_article(
@@ -227,29 +303,6 @@ class Ingester:
             else:
                 to_embed.append((article, chunk))
         return new_chunks, to_embed
-
-    def _embed_and_add(self, items: list[tuple[Article, Chunk]], generation: int, report, progress: Progress):
-        catalog, vectors = self.store.catalog, self.store.vectors
-        catalog.add_pending([c.id for _, c in items], generation)
-        # longest first: batches of similar length waste less on padding
-        items = sorted(items, key=lambda ac: len(ac[1].text), reverse=True)
-        t0 = time.perf_counter()
-        computed_before = getattr(self.embedder, "computed", None)
-        progress("embed", 0, len(items))
-        for i in range(0, len(items), EMBED_BATCH):
-            batch = items[i : i + EMBED_BATCH]
-            vecs = self.embedder.embed_passages([c.text for _, c in batch])
-            vectors.add(
-                [c.id for _, c in batch], vecs, [c.text for _, c in batch],
-                [_chunk_metadata(a, c, generation) for a, c in batch],
-            )
-            progress("embed", min(i + EMBED_BATCH, len(items)), len(items))
-        report.embed_seconds = round(time.perf_counter() - t0, 3)
-        report.chunks_embedded = len(items)
-        computed_after = getattr(self.embedder, "computed", None)
-        report.embeddings_computed = (
-            computed_after - computed_before if computed_before is not None else len(items)
-        )
 
     def _build_keyword(self, generation: int, touched: list[Article], removed: list[str], new_chunks) -> str:
         store, catalog = self.store, self.store.catalog

@@ -127,14 +127,28 @@ def _from_text_file(article_id: str, source: str, text: str, suffix: str) -> Art
     return _article(article_id, source, cleaned, meta)
 
 
-def _from_html(article_id: str, source: str, html: str) -> Article | LoadProblem:
+def article_from_html(article_id: str, source: str, html: str, *, known: dict[str, str | None] | None = None,
+                      url: str | None = None, guess_dates: bool = True) -> Article | LoadProblem:
+    """The main text and metadata of an HTML page (trafilatura). ``known`` values (``title``, ``date``,
+    ``source``, ``url``: what a feed says about the page) win over the page's own. Without
+    ``guess_dates`` only a date the page declares (meta tags, JSON-LD, ``<time>``) is taken, never one
+    guessed from its text."""
     import trafilatura
+    from trafilatura.settings import set_date_params
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                      favor_precision=True, date_extraction_params=set_date_params(guess_dates))
     if doc is None or not (doc.text or "").strip():
         return LoadProblem(source, "no article text found in the HTML (navigation or scripts only?)")
     meta = {"date": doc.date, "source": doc.sitename, "url": doc.url}
-    cleaned = clean_article(doc.text, title=doc.title or None)
+    meta.update({k: v for k, v in (known or {}).items() if v})
+    title = meta.get("title") or doc.title or None
+    text = doc.text
+    first, _, rest = text.lstrip().partition("\n")
+    titles = {" ".join(t.split()) for t in (title, doc.title) if t}
+    if rest.strip() and " ".join(first.split()) in titles:
+        text = rest  # the page's <h1> repeats the title above the story
+    cleaned = clean_article(text, title=title)
     return _article(article_id, source, cleaned, {k: v for k, v in meta.items() if v})
 
 
@@ -225,7 +239,7 @@ def _load_single(path: Path, rel: str, article_id: str, suffix: str, max_bytes: 
     if note:
         yield LoadProblem(rel, note, severity="warning")
     if suffix in HTML_SUFFIXES:
-        yield _from_html(article_id, rel, text)
+        yield article_from_html(article_id, rel, text)
     else:
         yield _from_text_file(article_id, rel, text, suffix)
 

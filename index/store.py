@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.catalog import Catalog, LastIngest
-from index.errors import StoreError, storage_problem
+from index.errors import StoreError, chroma_server_problem, storage_problem
 from index.keyword import Analyzer, KeywordIndex, load_generation
 from index.vectors import ChromaLocation, VectorStore, make_client
 
@@ -55,6 +55,12 @@ class StoreConfig:
     chroma_mode: str = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_ca_file: Path | None = None
+    #: sent to a Chroma server with every request (an auth token): never shown
+    chroma_headers: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    chroma_tenant: str = "default_tenant"
+    chroma_database: str = "default_database"
     collection: str = "kiosque"
     language: str = "french"
     bm25_k1: float = 0.9
@@ -64,7 +70,9 @@ class StoreConfig:
 
     @property
     def chroma(self) -> ChromaLocation:
-        return ChromaLocation(self.chroma_mode, Path(self.dir) / "chroma", self.chroma_host, self.chroma_port)
+        return ChromaLocation(self.chroma_mode, Path(self.dir) / "chroma", self.chroma_host, self.chroma_port,
+                              self.chroma_ssl, self.chroma_ca_file, self.chroma_headers, self.chroma_tenant,
+                              self.chroma_database)
 
 
 class FileLock:
@@ -136,10 +144,7 @@ class Store:
                 self._vectors = VectorStore(make_client(location), self.config.collection)
             except Exception as exc:
                 if location.mode == "server":
-                    raise StoreError(
-                        f"cannot reach the Chroma server at http://{location.host}:{location.port} ({exc}); "
-                        "start it with `chroma run --path DIR --host HOST --port PORT`"
-                    ) from exc
+                    raise StoreError(chroma_server_problem(location, exc)) from exc
                 raise StoreError(f"cannot open Chroma at {location.path}: {storage_problem(exc, self.dir)}") from exc
         return self._vectors
 
@@ -198,11 +203,17 @@ class Store:
         """A store holds vectors of one model; mixing models would return nonsense."""
         built = self.catalog.get_meta("embed_model")
         built_dim = self.catalog.get_meta("embed_dim")
-        if built and (built != model_name or (dim and built_dim and int(built_dim) != dim)):
+        if built and built != model_name:
             raise StoreError(
                 f"the store at {self.dir} was built with the embedding model {built!r}, but {model_name!r} is "
                 "configured. Use another store directory (--store) for the new model, or set "
                 "KIOSQUE_EMBED_MODEL back."
+            )
+        if dim and built_dim and int(built_dim) != dim:
+            raise StoreError(
+                f"the store at {self.dir} holds {built_dim}-dimension vectors, but the embedder gives {dim} "
+                f"(model {model_name!r}). Use another store directory (--store), or configure the embedder "
+                "as when the store was built."
             )
 
     def status(self) -> StoreStatus:

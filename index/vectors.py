@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,25 @@ class ChromaLocation:
     path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    #: server mode: https, with this CA bundle when the server's certificate is from a private CA
+    ssl: bool = False
+    ca_file: Path | None = None
+    #: server mode: sent with every request (an auth token): never shown
+    headers: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    tenant: str = "default_tenant"
+    database: str = "default_database"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
 
     def describe(self) -> str:
-        return f"embedded at {self.path}" if self.mode == "embedded" else f"server at http://{self.host}:{self.port}"
+        if self.mode == "embedded":
+            return f"embedded at {self.path}"
+        where = f"server at {self.url}"
+        if (self.tenant, self.database) != ("default_tenant", "default_database"):
+            where += f", tenant {self.tenant}, database {self.database}"
+        return where + (", with an auth token" if self.headers else "")
 
 
 def make_client(location: ChromaLocation):
@@ -41,7 +57,11 @@ def make_client(location: ChromaLocation):
         location.path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(location.path), settings=settings)
     if location.mode == "server":
-        return chromadb.HttpClient(host=location.host, port=location.port, settings=settings)
+        if location.ca_file:
+            settings.chroma_server_ssl_verify = str(location.ca_file)
+        return chromadb.HttpClient(host=location.host, port=location.port, ssl=location.ssl,
+                                   headers=dict(location.headers) or None, settings=settings,
+                                   tenant=location.tenant, database=location.database)
     raise ValueError(f"unknown Chroma mode {location.mode!r} (use 'embedded' or 'server')")
 
 

@@ -118,3 +118,20 @@ def make_answerer(store, embedder, nlp, **kw):
 
     reader = Reader(store.analyzer, store.keyword_index, embedder, nlp, default_weights())
     return Answerer(HybridRetriever(store, embedder), reader, **kw)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `gpu` are skipped, with the reason shown in the summary (-ra), where torch sees no
+    CUDA device; benchmarks/gpu_check.sh runs them on a machine that has one."""
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_tests:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+    skip = pytest.mark.skip(reason=f"gpu: no CUDA device (torch {torch.__version__}, {build}); "
+                                   "run benchmarks/gpu_check.sh on a GPU machine")
+    for item in gpu_tests:
+        item.add_marker(skip)

@@ -40,8 +40,9 @@ class Redact(logging.Filter):
 def bot(
     sync_commands: Annotated[bool, typer.Option(
         "--sync-commands",
-        help="Publish the slash commands (/ask, /sources, /reindex, /status) to Discord, then serve. Needed once, "
-             "and after upgrades that change commands; never done otherwise (Discord rate-limits it).")] = False,
+        help="Publish the slash commands (/ask, /timeline, /sources, /reindex, /status, /feeds) to Discord, then "
+             "serve. Needed once, and after upgrades that change commands; never done otherwise (Discord "
+             "rate-limits it).")] = False,
     store: StoreOption = None,
     env_file: EnvFileOption = Path(".env"),
 ) -> None:
@@ -61,7 +62,8 @@ def bot(
 
         app.store.hold_serving_lock()  # an ingest from another process now refuses: reindex through the bot
         engine = KiosqueEngine(app)
-        client = KiosqueBot(app.settings.discord, engine, sync_commands=sync_commands)
+        client = KiosqueBot(app.settings.discord, engine, sync_commands=sync_commands,
+                            poll_minutes=app.settings.feeds.interval_minutes)
         try:
             asyncio.run(_serve(client, secret, engine))
         except discord.LoginFailure:

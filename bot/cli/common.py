@@ -88,7 +88,7 @@ def app_for(store: Path | None, env_file: Path = Path(".env"), **overrides):
         kiosque = Kiosque(settings)
         yield kiosque
     except USER_ERRORS as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line, even when long
         raise typer.Exit(BAD_INPUT if isinstance(exc, BAD_INPUT_ERRORS) else 1) from None
     except KeyboardInterrupt:
         err.print("interrupted")

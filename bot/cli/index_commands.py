@@ -8,28 +8,45 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from bot.cli.common import (EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption, app_for, err,
-                            filters_from, out, print_json)
+from bot.cli import feed_commands
+from bot.cli.common import (BAD_INPUT, EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption,
+                            app_for, err, filters_from, out, print_json)
 from bot.cli.progress import ingest_progress
 from index.dates import format_date
+from index.feeds.urls import is_web_url
 
 
 def ingest(
-    paths: Annotated[Optional[list[Path]], typer.Argument(
-        help="Files or directories (.txt .md .html .jsonl .jsonl.gz). Default: the corpus directory.",
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Files or directories (.txt .md .html .jsonl .jsonl.gz), or article URLs (http(s)://…). "
+             "Default: the corpus directory.",
         show_default=False)] = None,
     sync: Annotated[Optional[bool], typer.Option(
         "--sync/--no-sync",
         help="Treat PATHS as the whole corpus and remove indexed articles missing from them. "
              "Default: on without PATHS (the corpus directory), off with PATHS.",
         show_default=False)] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=1,
+        help="Embedding batches in flight while the next articles are read and chunked: for an embedding "
+             "server or a GPU. Default: KIOSQUE_EMBED_WORKERS (1).", show_default=False)] = None,
+    outlet: Annotated[Optional[str], typer.Option(
+        "--outlet", help="For URLs: the outlet the articles are attributed to (default: the site's name).",
+        show_default=False)] = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
     env_file: EnvFileOption = Path(".env"),
 ) -> None:
     """Add new articles, update changed ones, skip unchanged ones (0 embeddings)."""
-    with app_for(store, env_file) as app, ingest_progress() as progress:
-        report = app.ingest(paths or None, sync=sync, progress=progress)
+    urls = [p for p in paths or [] if is_web_url(p)]
+    if urls:
+        if len(urls) != len(paths):
+            err.print("[red]error:[/red] give either files and directories or URLs, not both in one ingest")
+            raise typer.Exit(BAD_INPUT)
+        feed_commands.ingest_urls(urls, outlet, as_json, store, env_file, workers=workers)
+        return
+    with app_for(store, env_file, embed__workers=workers) as app, ingest_progress() as progress:
+        report = app.ingest([Path(p) for p in paths] if paths else None, sync=sync, progress=progress)
     if as_json:
         print_json(report.to_dict())
         return
@@ -62,8 +79,7 @@ def status(as_json: JsonOption = False, store: StoreOption = None, env_file: Env
         ("Store", info.store), ("Chroma", f"{info.chroma} (collection {info.collection})"),
         ("Articles", f"{info.articles:,}"), ("Chunks", f"{info.chunks:,}"),
         ("Embedding model", str(info.embed_model or plan["model"])),
-        ("Embedding backend", f"{plan['backend']}, {plan['precision']} on {plan['device']} "
-                              f"(CPU bf16: {plan['cpu_bf16']})"),
+        ("Embedding runs", plan["runs"]),
         ("Embedding cache", plan["cache"]),
         ("Answer mode", mode),
     ]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import answer_commands, bot_commands, eval_commands, index_commands
+from bot.cli import answer_commands, bot_commands, eval_commands, feed_commands, index_commands
 
 app = typer.Typer(
     name="kiosque",
@@ -39,6 +39,8 @@ app.command()(index_commands.ingest)
 app.command()(index_commands.status)
 app.command()(index_commands.search)
 app.command()(index_commands.verify)
+app.command()(feed_commands.update)
+app.add_typer(feed_commands.feeds_app)
 app.command()(answer_commands.ask)
 app.command()(answer_commands.chat)
 app.command()(answer_commands.timeline)

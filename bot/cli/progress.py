@@ -9,7 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.cli.common import err
 
-_LABELS = {"read": "Reading articles", "embed": "Embedding chunks", "index": "Building keyword index"}
+_LABELS = {"read": "Reading articles", "embed": "Embedding chunks", "index": "Building keyword index",
+           "feeds": "Reading feeds", "pages": "Fetching articles"}
 
 
 @contextmanager

@@ -42,7 +42,7 @@ def intents_for(settings: DiscordSettings) -> discord.Intents:
 
 class KiosqueBot(commands.Bot):
     def __init__(self, settings: DiscordSettings, engine: Engine, *, sync_commands: bool = False,
-                 message_limit: int = MESSAGE_LIMIT, **options):
+                 message_limit: int = MESSAGE_LIMIT, poll_minutes: float = 0.0, **options):
         # Kiosque has no voice: discord.py's warnings about voice libraries would only alarm people
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -57,16 +57,20 @@ class KiosqueBot(commands.Bot):
         self.memory = AnswerMemory()
         self.message_limit = message_limit
         self.sync_on_start = sync_commands
+        #: the feeds are polled every this many minutes (0: never; `kiosque update` from cron does it)
+        self.poll_minutes = poll_minutes
         self._answer_slots = asyncio.Semaphore(MAX_CONCURRENT_ANSWERS)
 
     async def setup_hook(self) -> None:
         from bot.discordbot.cogs.admin import AdminCog
         from bot.discordbot.cogs.ask import AskCog
         from bot.discordbot.cogs.feedback import FeedbackCog, PassagesButton, VoteButton
+        from bot.discordbot.cogs.feeds import FeedsCog
 
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
         await self.add_cog(FeedbackCog(self))
+        await self.add_cog(FeedsCog(self, interval_minutes=self.poll_minutes))
         # buttons are routed by their custom id, so those under answers sent before a restart still work
         self.add_dynamic_items(VoteButton, PassagesButton)
         if self.sync_on_start:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.answer.timeline import Timeline, build_timeline
 from bot.answer.types import Answer, Turn
+from index.feeds.journal import LastPoll
+from index.feeds.update import UpdateReport
 from index.ingest import IngestReport
 from index.retrieval import Filters
 from index.store import StoreStatus
@@ -19,6 +22,15 @@ log = logging.getLogger("kiosque.discord")
 
 #: progress(stage, done, total), as the ingest reports it
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class FeedsStatus:
+    """The feeds' part of `/status`."""
+
+    subscriptions: int
+    #: None before the first poll
+    last_poll: LastPoll | None
 
 
 class Engine(Protocol):
@@ -31,6 +43,14 @@ class Engine(Protocol):
     def status(self) -> StoreStatus: ...
 
     def warm_up(self) -> None: ...
+
+    def feeds_status(self) -> FeedsStatus: ...
+
+    def update_feeds(self, progress: Progress | None = None) -> UpdateReport: ...
+
+    def feeds(self) -> list[dict]: ...
+
+    def news_since(self, since: float) -> list[dict]: ...
 
 
 class KiosqueEngine:
@@ -51,6 +71,21 @@ class KiosqueEngine:
 
     def status(self) -> StoreStatus:
         return self.kiosque.store.status()
+
+    def feeds_status(self) -> FeedsStatus:
+        """How many feeds are followed, and the last poll (by the bot or by cron)."""
+        return FeedsStatus(subscriptions=len(self.kiosque.subscriptions()), last_poll=self.kiosque.feeds.last_run())
+
+    def update_feeds(self, progress: Progress | None = None) -> UpdateReport:
+        """Poll every feed once and ingest what is new, in this (serving) process."""
+        return self.kiosque.update_feeds(progress=progress, in_serving_process=True, trigger="bot")
+
+    def feeds(self) -> list[dict]:
+        return self.kiosque.feed_list()
+
+    def news_since(self, since: float) -> list[dict]:
+        """Articles the feeds brought since ``since``, whoever polled (this bot, or cron in another process)."""
+        return self.kiosque.feeds.new_articles_since(since)
 
     def warm_up(self) -> None:
         """Claim the store for this process and load the model before the first question, so the first

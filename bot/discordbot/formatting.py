@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterable
 
 from bot.answer.types import Answer, Citation
+from bot.discordbot.engine import FeedsStatus
 from bot.discordbot.texts import say
+from index.dates import format_date
 from index.ingest import IngestReport
 from index.store import StoreStatus
 
@@ -303,18 +305,62 @@ def reindex_report(report: IngestReport, lang: str) -> str:
     return text
 
 
-def status_text(status: StoreStatus, lang: str, *, running: str | None = None) -> str:
-    """What `/status` says: corpus size and the last ingest (and a rebuild in progress)."""
+def status_text(status: StoreStatus, lang: str, *, feeds: FeedsStatus | None = None,
+                running: str | None = None) -> str:
+    """What `/status` says: corpus size, the last ingest, the last feed poll (and what is running)."""
     last = status.last_ingest
     if last is not None:
         r = last.report
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.finished_at))
-        last_text = say(lang, "status_last", when=when, added=r.articles_added, updated=r.articles_updated,
-                        removed=r.articles_removed)
+        last_text = say(lang, "status_last", when=_when(last.finished_at), added=r.articles_added,
+                        updated=r.articles_updated, removed=r.articles_removed)
     else:
         last_text = say(lang, "status_never")
     text = say(lang, "status", articles=f"{status.articles:,}".replace(",", "\u202f"),
                chunks=f"{status.chunks:,}".replace(",", "\u202f"), last=last_text)
+    poll = feeds.last_poll if feeds is not None else None
+    if poll is not None:
+        r = poll.report
+        text += "\n" + say(lang, "status_feeds", when=_when(poll.finished_at), new=r.new, updated=r.updated,
+                           failed=r.failed)
+    elif feeds is not None and feeds.subscriptions:
+        text += "\n" + say(lang, "status_feeds_never", n=feeds.subscriptions)
     if running:
         text += "\n" + running
     return text
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+# -- feeds ----------------------------------------------------------------------------------------
+def news_line(article: dict, lang: str) -> str:
+    """One new article, as the news channel shows it: ``📰 Title — outlet, 12 janvier 2026 <url>``."""
+    line = f"📰 {safe(article.get('title') or '?')} — {safe(article.get('outlet') or '?')}, " \
+           f"{format_date(article.get('date'), lang)}"
+    url = safe_url(article.get("url"))
+    return f"{line} <{url}>" if url else line
+
+
+def news_messages(articles: list[dict], lang: str, limit: int = MESSAGE_LIMIT, most: int = 20) -> list[str]:
+    """One line per new article (at most ``most`` of them, then how many more), packed into messages."""
+    lines = [news_line(a, lang) for a in articles[:most]]
+    if len(articles) > most:
+        lines.append(say(lang, "news_more", n=len(articles) - most))
+    return split_message("\n".join(lines), limit)
+
+
+def feeds_text(feeds: list[dict], lang: str, interval_minutes: float) -> str:
+    """What `/feeds` says: each feed, where it is, what it said last."""
+    if not feeds:
+        return say(lang, "feeds_none")
+    every = say(lang, "feeds_every", minutes=interval_minutes) if interval_minutes else say(lang, "feeds_off")
+    lines = [say(lang, "feeds_title", n=len(feeds), every=every)]
+    for f in feeds:
+        last = say(lang, "feeds_last", when=_when(f["polled_at"]), status=f["status"] or "?") if f.get("polled_at") \
+            else say(lang, "feeds_never")
+        if f.get("error"):
+            last += f" — {f['error']}"
+        url = safe_url(f["url"])
+        lines.append(f"• {safe(f.get('outlet') or '?')} " + (f"<{url}> " if url else "") + f"— {safe(last)}")
+    return "\n".join(lines)

@@ -8,6 +8,21 @@ from typing import Protocol
 import numpy as np
 
 
+class EmbedderUnavailable(Exception):
+    """The configured embedder cannot run here (device absent, package missing, server unreachable or
+    misbehaving); the message says why and what to change."""
+
+
+def require_package(module: str, purpose: str, install: str):
+    """Import an optional package, or say in one line which one to install and why."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise EmbedderUnavailable(f"{purpose} needs the {module!r} package: pip install {install}") from exc
+
+
 class Embedder(Protocol):
     #: identifies the vectors this embedder produces (model and precision): cache and store key
     model_id: str

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from index.sqlite import PerThreadConnection, transaction
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL) WITHOUT ROWID"
 
@@ -18,18 +19,12 @@ class EmbeddingCache:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._db() as db:
-            db.execute(_SCHEMA)
+        # a power cut may lose the last vectors written (they are computed again): no sync on each commit
+        self._connection = PerThreadConnection(self.path, "synchronous=NORMAL")
+        self._db().execute(_SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+        return self._connection.get()
 
     @staticmethod
     def key(model_id: str, kind: str, text: str) -> bytes:
@@ -48,8 +43,7 @@ class EmbeddingCache:
         return found
 
     def put_many(self, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
-        db = self._db()
-        with db:
+        with transaction(self._db()) as db:
             db.executemany(
                 "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],

@@ -1,10 +1,42 @@
-"""Which precision the CPU runs fast: bf16 needs native support (Intel AMX or AVX512-BF16),
-otherwise it is emulated and slower than fp32."""
+"""What the hardware runs well: bf16 on the CPU only where it is native (Intel AMX or AVX512-BF16;
+emulated it is slower than fp32), bf16 or fp16 on a GPU, and a batch size that fits the device.
+
+Everything here is known without loading a model, so `kiosque status` can say what would run."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from index.embedders.base import EmbedderUnavailable
+
+#: texts per forward pass on a CPU (with texts sorted by length this keeps padding small) and per
+#: request to an embedding server (Hugging Face text-embeddings-inference refuses more than 32 by default)
+CPU_BATCH = 32
+SERVER_BATCH = 32
+#: on a GPU: 32 texts per 4 GiB of device memory, between these bounds (e5-small at 512 tokens needs
+#: ~10 MB a text in fp16; larger models need more, throughput stops growing well before 256)
+GPU_BATCH_PER_4GIB, GPU_BATCH_MIN, GPU_BATCH_MAX = 32, 32, 256
+
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
+
+
+class DeviceUnavailable(EmbedderUnavailable):
+    """The embedding device that was asked for is not there."""
+
+
+@dataclass(frozen=True)
+class Gpu:
+    index: int
+    name: str
+    memory_bytes: int
+    bf16: bool
+
+    @property
+    def memory_gib(self) -> float:
+        return self.memory_bytes / 2**30
 
 
 @lru_cache(maxsize=1)
@@ -29,10 +61,82 @@ def cpu_bf16_support(flags: frozenset[str] | None = None) -> str | None:
     return None
 
 
-def choose_precision(requested: str, device: str = "cpu", flags: frozenset[str] | None = None) -> str:
-    """'auto' becomes bf16 where it is native (CPU) or on CUDA, fp32 otherwise."""
+def cuda_gpus() -> list[Gpu]:
+    """The CUDA devices torch sees (none with a CPU-only torch build or without a driver)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    gpus = []
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        # bf16 runs natively from compute capability 8.0 (Ampere) on
+        gpus.append(Gpu(i, props.name, int(props.total_memory), bool(props.major >= 8)))
+    return gpus
+
+
+def _why_no_cuda() -> str:
+    import torch
+
+    if torch.version.cuda is None:
+        return (f"this torch ({torch.__version__}) is a CPU-only build: install a CUDA build of torch "
+                "(unset KIOSQUE_TORCH_INDEX before scripts/setup)")
+    return f"torch {torch.__version__} (CUDA {torch.version.cuda}) sees no CUDA device: check the driver and CUDA_VISIBLE_DEVICES"
+
+
+def resolve_device(requested: str, gpus: list[Gpu] | None = None) -> tuple[str, Gpu | None]:
+    """The torch device for ``requested`` ("cpu", "cuda", "cuda:N", "mps") and the GPU it names;
+    raises DeviceUnavailable with what to do when it is not there. ``gpus``: this machine's by default."""
+    if not DEVICE_PATTERN.match(requested):
+        raise DeviceUnavailable(f"unknown embedding device {requested!r} (use cpu, cuda, cuda:N or mps)")
+    if requested == "cpu":
+        return "cpu", None
+    if requested == "mps":
+        import torch
+
+        if not torch.backends.mps.is_available():
+            raise DeviceUnavailable("the embedding device 'mps' was asked for, but torch sees no Apple GPU; "
+                                    "set KIOSQUE_EMBED_DEVICE=cpu")
+        return "mps", None
+    gpus = cuda_gpus() if gpus is None else gpus
+    index = int(requested.split(":", 1)[1]) if ":" in requested else 0
+    if not gpus:
+        raise DeviceUnavailable(f"the embedding device {requested!r} was asked for (KIOSQUE_EMBED_DEVICE), but no "
+                                f"CUDA device is available: {_why_no_cuda()}; or set KIOSQUE_EMBED_DEVICE=cpu")
+    if index >= len(gpus):
+        raise DeviceUnavailable(f"the embedding device {requested!r} was asked for, but this machine has "
+                                f"{len(gpus)} CUDA device(s): cuda:0 to cuda:{len(gpus) - 1}")
+    return f"cuda:{index}", gpus[index]
+
+
+def choose_precision(requested: str, device: str = "cpu", flags: frozenset[str] | None = None,
+                     gpu: Gpu | None = None) -> str:
+    """'auto' is bf16 where it is native: on the CPU with AMX/AVX512-BF16 (else fp32); on a GPU from
+    Ampere on (else fp16). fp16 is for GPUs only (on a CPU it is emulated and slow)."""
+    on_gpu = device.startswith("cuda") or device == "mps"
+    if requested == "fp16" and not on_gpu:
+        raise DeviceUnavailable("precision fp16 is for GPUs; on the CPU use auto, bf16 or fp32 (KIOSQUE_EMBED_PRECISION)")
     if requested != "auto":
         return requested
     if device.startswith("cuda"):
-        return "bf16"
+        if gpu is None:
+            gpu = resolve_device(device)[1]
+        return "bf16" if gpu is not None and gpu.bf16 else "fp16"
+    if device == "mps":
+        return "fp16"
     return "bf16" if cpu_bf16_support(flags) else "fp32"
+
+
+def choose_batch_size(requested: int, device: str = "cpu", backend: str = "", gpu: Gpu | None = None) -> int:
+    """``requested`` when given (> 0); else one for the device: CPU_BATCH on a CPU, SERVER_BATCH per
+    request to a server, on a GPU 32 texts per 4 GiB of its memory within [32, 256]."""
+    if requested > 0:
+        return requested
+    if backend == "openai":
+        return SERVER_BATCH
+    if device.startswith("cuda"):
+        if gpu is None:
+            gpu = resolve_device(device)[1]
+        per_memory = GPU_BATCH_PER_4GIB * int(gpu.memory_gib // 4) if gpu is not None else GPU_BATCH_MIN
+        return max(GPU_BATCH_MIN, min(GPU_BATCH_MAX, per_memory))
+    return CPU_BATCH

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders.hardware import choose_precision, cpu_bf16_support
+from index.embedders.hardware import CPU_BATCH, choose_precision, cpu_bf16_support
+from index.embedders.runtime import SHARED_MODELS, ModelCache
 
-#: texts per forward pass; with texts sorted by length this keeps attention padding small
-DEFAULT_BATCH = 32
+DEFAULT_BATCH = CPU_BATCH
 
 
 class UnsupportedModel(Exception):
@@ -153,6 +153,7 @@ class PackedBertEncoder:
         self.dtype = dtype
         self.prepacked = _prepacked_linear_available(dtype) if prepack is None else prepack
         self._workers = None
+        self._busy = threading.Lock()  # one batch at a time: calls from several threads would fight for the cores
 
         self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         self.tokenizer.no_padding()
@@ -286,25 +287,11 @@ class PackedBertEncoder:
         seqs = self.tokenize([prompt + t for t in texts])
         order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
         out = np.empty((len(seqs), self.dim), dtype=np.float32)
-        with torch.inference_mode():
+        with self._busy, torch.inference_mode():
             for i in range(0, len(order), batch_size):
                 idx = order[i : i + batch_size]
                 out[idx] = self.forward([seqs[j] for j in idx]).numpy()
         return out
-
-
-_ENCODERS: dict[tuple, PackedBertEncoder] = {}
-_ENCODERS_LOCK = threading.Lock()
-
-
-def load_encoder(folder: Path, precision: str) -> PackedBertEncoder:
-    """One encoder per (folder, precision) per process: the bot, eval and tests build several
-    embedders over the same weights."""
-    key = (str(Path(folder).resolve()), precision)
-    with _ENCODERS_LOCK:
-        if key not in _ENCODERS:
-            _ENCODERS[key] = PackedBertEncoder(Path(folder), precision=precision)
-        return _ENCODERS[key]
 
 
 class PackedEmbedder:
@@ -312,14 +299,13 @@ class PackedEmbedder:
 
     backend = "torch-packed"
 
-    def __init__(self, folder: Path, *, precision: str = "auto", batch_size: int = DEFAULT_BATCH, threads: int = 0,
-                 query_prefix: str = "query: ", passage_prefix: str = "passage: ", model_label: str | None = None):
-        import torch
-
-        if threads:
-            torch.set_num_threads(threads)
+    def __init__(self, folder: Path, *, precision: str = "auto", batch_size: int = DEFAULT_BATCH,
+                 query_prefix: str = "query: ", passage_prefix: str = "passage: ", model_label: str | None = None,
+                 models: ModelCache = SHARED_MODELS):
         self.precision = choose_precision(precision, "cpu")
-        self.encoder = load_encoder(folder, self.precision)
+        key = ("torch-packed", str(Path(folder).resolve()), self.precision)
+        self.encoder = models.get(key, lambda: PackedBertEncoder(Path(folder), precision=self.precision),
+                                  f"{model_label or folder} ({self.precision}, torch-packed)")
         self.batch_size = batch_size
         prompts = self.encoder.prompts
         self._query_prompt = prompts.get("query", query_prefix)
@@ -346,6 +332,7 @@ class PackedEmbedder:
 
         return {
             "model": self.model_name, "backend": self.backend, "precision": self.precision, "device": "cpu",
+            "batch_size": self.batch_size,
             "cpu_bf16": cpu_bf16_support() or "none", "threads": torch.get_num_threads(), "dim": self.dim,
             "onednn_prepacked": self.encoder.prepacked,
         }

@@ -1,21 +1,100 @@
-"""Process-wide threading choices for CPU inference; they only take effect before torch is imported.
+"""Process-wide state of inference, in one place: what the application sets at start-up, and the models
+it keeps loaded.
 
-OpenMP threads that spin-wait after each parallel region hold on to the core that other work (the
-attention workers, another process) needs. On the 2-core benchmark machine, shared with other
-processes, the default spinning made the packed encoder several times slower whenever another
-process was busy; passive waits cost nothing measurable when the machine is idle.
+Building an embedder never changes the process: no environment variable, no torch thread count. An
+application (Kiosque's is ``bot/wiring.py``) calls `configure_runtime` once at start-up; it logs each
+change it makes, and leaves alone what the user already set. A library user who embeds Kiosque in
+another program decides whether to call it.
+
+- ``OMP_WAIT_POLICY=PASSIVE``: OpenMP threads that spin-wait after each parallel region hold on to the
+  core that other work (the attention workers, another process) needs. On the 2-core benchmark machine,
+  shared with other processes, spinning made the packed encoder several times slower whenever another
+  process was busy; passive waits cost nothing measurable on an idle machine. It only takes effect if
+  set before torch (and with it the OpenMP runtime) is loaded.
+- Hugging Face libraries offline and quiet: no model hub is reachable, so never try (fail at once
+  instead of timing out), and no progress bars in logs.
+- torch's thread count, when one is configured.
+
+Loaded models are kept in a `ModelCache` (several embedders over the same weights — the bot, eval,
+tests — share one copy of ~500 MB). `SHARED_MODELS` is the process's default one; pass another to
+`make_embedder` to keep models apart, or call ``SHARED_MODELS.clear()`` to free them.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+log = logging.getLogger("kiosque.runtime")
+
+T = TypeVar("T")
+
+#: environment variables Hugging Face libraries read when they are imported
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 
 
-def prefer_passive_waits() -> bool:
-    """Ask OpenMP for passive waits unless the user chose a policy. Returns whether it can still
-    apply (False once torch, and with it the OpenMP runtime, is loaded)."""
-    if "torch" in sys.modules:
-        return False
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return True
+def configure_runtime(*, threads: int = 0, passive_waits: bool = True, offline: bool = True) -> dict[str, str]:
+    """Set up the process for inference (see the module docstring); returns what was changed.
+
+    ``threads``: torch threads (0 = leave torch's default, one per core). Variables the user already set
+    are kept. Safe to call again: a second call changes nothing and logs nothing."""
+    wanted: dict[str, str] = dict(OFFLINE_ENVIRONMENT) if offline else {}
+    if passive_waits:
+        if "torch" in sys.modules and "OMP_WAIT_POLICY" not in os.environ:
+            log.debug("OMP_WAIT_POLICY not set: torch is already loaded, it would have no effect")
+        else:
+            wanted["OMP_WAIT_POLICY"] = "PASSIVE"
+    changed = {name: value for name, value in wanted.items() if name not in os.environ}
+    os.environ.update(changed)
+    if threads:
+        import torch
+
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+            changed["torch threads"] = str(threads)
+    if changed:  # at debug level: every `kiosque` command starts here, and a user has nothing to do about it
+        log.debug("inference runtime: %s", ", ".join(f"{k}={v}" for k, v in changed.items()))
+    return changed
+
+
+class ModelCache:
+    """Loaded models by key, loaded once per process even when several threads ask at once."""
+
+    def __init__(self) -> None:
+        self._models: dict[Hashable, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], T], what: str = "") -> T:
+        with self._lock:
+            if key not in self._models:
+                started = time.perf_counter()
+                self._models[key] = load()
+                log.debug("loaded %s in %.1f s (kept for this process)", what or key, time.perf_counter() - started)
+            return self._models[key]  # type: ignore[return-value]
+
+    def clear(self) -> None:
+        """Forget every loaded model (embedders already built keep theirs)."""
+        with self._lock:
+            self._models.clear()
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._models
+
+
+#: the models this process keeps loaded, unless an embedder is given its own cache
+SHARED_MODELS = ModelCache()

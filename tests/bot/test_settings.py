@@ -77,3 +77,25 @@ def test_secrets_never_appear_in_a_settings_error(monkeypatch):
     with pytest.raises(SettingsError) as caught:
         load_settings(None, llm__api_key=["sk-secret-key"], llm__timeout_s=0)
     assert "sk-secret-key" not in str(caught.value) and "llm.timeout_s = 0" in str(caught.value)
+
+
+
+def test_feed_urls_are_urls_or_outlet_equals_url(monkeypatch):
+    monkeypatch.setenv("KIOSQUE_FEEDS_URLS", "https://a.example/rss, Le Canard=http://b.example/feed.xml")
+    assert load_settings(None).feeds.urls == ["https://a.example/rss", "Le Canard=http://b.example/feed.xml"]
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("KIOSQUE_FEEDS_URLS", "https://a.example/rss,Le Canard b.example/feed.xml",
+     "(KIOSQUE_FEEDS_URLS): 'Le Canard b.example/feed.xml' is not a feed URL (write http(s)://… or Outlet "
+     "name=http(s)://…, separated by commas)"),
+    ("KIOSQUE_FEEDS_HOST_CONCURRENCY", "0", "feeds.host_concurrency = '0' (KIOSQUE_FEEDS_HOST_CONCURRENCY): Input "
+                                            "should be greater than or equal to 1"),
+    ("KIOSQUE_DISCORD_NEWS_CHANNEL", "#actualites", "discord.news_channel = '#actualites' "
+                                                    "(KIOSQUE_DISCORD_NEWS_CHANNEL): String should match pattern"),
+])
+def test_feed_settings_are_checked_when_read(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    assert str(caught.value).startswith("invalid setting ") and expected in str(caught.value)

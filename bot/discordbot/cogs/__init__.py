@@ -1,4 +1,5 @@
-"""One feature per cog: asking (ask.py), rebuilding and status (admin.py), buttons and /sources (feedback.py)."""
+"""One feature per cog: asking (ask.py), rebuilding and status (admin.py), buttons and /sources (feedback.py),
+feeds: the background poll, the news channel and /feeds (feeds.py)."""
 
 from __future__ import annotations
 

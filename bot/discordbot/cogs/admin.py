@@ -109,12 +109,17 @@ class AdminCog(commands.Cog, name="Admin"):
     async def status(self, reply: Reply, lang: str) -> None:
         try:
             info = await asyncio.to_thread(self.bot.engine.status)
+            feeds = await asyncio.to_thread(self.bot.engine.feeds_status)
         except Exception:
             log.exception("status failed")
             await reply.send(say(lang, "error"), ephemeral=True)
             return
-        running = None
+        running = []
         if self.rebuild is not None:
             since = time.strftime("%H:%M:%S", time.localtime(self.rebuild.started_at))
-            running = say(lang, "status_running", since=since, progress=self.rebuild.describe())
-        await reply.send(status_text(info, lang, running=running), ephemeral=True)
+            running.append(say(lang, "status_running", since=since, progress=self.rebuild.describe()))
+        poll = getattr(self.bot.get_cog("Feeds"), "poll_in_progress", None)
+        if poll is not None:
+            since = time.strftime("%H:%M:%S", time.localtime(poll.started_at))
+            running.append(say(lang, "status_polling", since=since, progress=poll.describe()))
+        await reply.send(status_text(info, lang, feeds=feeds, running="\n".join(running) or None), ephemeral=True)

@@ -97,3 +97,32 @@ def test_status_never_shows_secrets(cli_store):
         proc = kiosque(*args, env=env)
         for secret in ("secret-discord-token", "sk-secret-llm-key"):
             assert secret not in proc.stdout and secret not in proc.stderr
+
+
+def test_ingest_through_an_embedding_server_with_workers(tmp_path, cache_dir):
+    """`kiosque ingest --workers N` against an OpenAI-compatible server (a real one on 127.0.0.1), `status`
+    saying what runs, and the server gone: one line naming the endpoint, the index as it was."""
+    from tests.helpers.embedding_server import FakeEmbeddingServer, hashed_vectors
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    with FakeEmbeddingServer(hashed_vectors(384), model="e5-served") as server:
+        server.api_key = "emb-key-s3cret"
+        server.latency_s = 0.05  # requests overlap: the bound is what limits them
+        env = kiosque_env(tmp_path / "store", tmp_path / "cache", KIOSQUE_CORPUS_DIR=corpus,
+                          KIOSQUE_EMBED_BACKEND="openai", KIOSQUE_EMBED_BASE_URL=server.base_url,
+                          KIOSQUE_EMBED_MODEL="e5-served", KIOSQUE_EMBED_API_KEY="emb-key-s3cret",
+                          KIOSQUE_EMBED_BATCH_SIZE=4, KIOSQUE_EMBED_MAX_RETRIES=0, KIOSQUE_LOG_LEVEL="DEBUG")
+        report = json.loads(kiosque("ingest", "--workers", "3", "--json", env=env).stdout)
+        assert report["articles_added"] == 5 and report["embeddings_computed"] == report["chunks_embedded"] > 20
+        assert server.max_in_flight == 3
+        status = kiosque("status", "--json", env=env)
+        info = json.loads(status.stdout)
+        assert info["embed_model"] == "e5-served" and info["embedder"]["endpoint"] == server.base_url
+        assert "emb-key-s3cret" not in status.stdout + status.stderr
+    (corpus / "new.txt").write_text("Un titre\n\nUn article de plus, sur le port de Marseille.\n", encoding="utf-8")
+    proc = kiosque("ingest", env=env, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"cannot reach the embedding server at {server.base_url}" in proc.stderr
+    assert "emb-key-s3cret" not in proc.stdout + proc.stderr
+    assert json.loads(kiosque("status", "--json", env=env).stdout)["articles"] == 5

@@ -62,11 +62,11 @@ async def start_bot(fake, kiosque, tmp_path):
     running: list[tuple[KiosqueBot, asyncio.Task]] = []
 
     async def start(engine=None, *, sync_commands: bool = False, message_limit: int = MESSAGE_LIMIT,
-                    **discord_settings) -> KiosqueBot:
+                    poll_minutes: float = 0.0, **discord_settings) -> KiosqueBot:
         options = {"feedback_file": tmp_path / "feedback" / "candidates.jsonl", "admin_roles": ["Admins"],
                    "rate_limit_count": 100, **discord_settings}
         bot = KiosqueBot(DiscordSettings(**options), engine or KiosqueEngine(kiosque), sync_commands=sync_commands,
-                         message_limit=message_limit, guild_ready_timeout=0.05)
+                         message_limit=message_limit, poll_minutes=poll_minutes, guild_ready_timeout=0.05)
         task = asyncio.create_task(bot.start(fake.token))
         ready = asyncio.create_task(bot.wait_until_ready())
         done, _ = await asyncio.wait({task, ready}, timeout=20, return_when=asyncio.FIRST_COMPLETED)

@@ -88,7 +88,7 @@ async def test_sync_commands_when_asked_globally_or_per_guild(fake, start_bot):
     await start_bot(sync_commands=True)
     [call] = [c for c in fake.calls if c.method == "PUT"]
     assert call.path == f"/applications/{fake.app_id}/commands"
-    assert {c["name"] for c in call.body} == {"ask", "timeline", "reindex", "status", "sources"}
+    assert {c["name"] for c in call.body} == {"ask", "timeline", "reindex", "status", "sources", "feeds"}
     ask = next(c for c in call.body if c["name"] == "ask")
     assert ask["options"][0]["name"] == "question" and ask["options"][0]["required"] is True
     assert {o["name"]: o.get("required", False) for o in ask["options"][1:]} == {"as_of": False, "source": False}
@@ -98,7 +98,7 @@ async def test_sync_commands_to_configured_guilds(fake, start_bot):
     await start_bot(sync_commands=True, guilds=[str(fake.guild_id)])
     [call] = [c for c in fake.calls if c.method == "PUT"]
     assert call.path == f"/applications/{fake.app_id}/guilds/{fake.guild_id}/commands"
-    assert len(call.body) == 5
+    assert len(call.body) == 6
 
 
 # -- asking ---------------------------------------------------------------------------------------

@@ -8,11 +8,13 @@ import re
 import pytest
 
 from bot.answer.types import Answer, Citation
+from bot.discordbot.engine import FeedsStatus
 from bot.discordbot.formatting import (
     MESSAGE_LIMIT, ZWSP, discord_len, escape_markdown, neutralize_mentions, passages_text, reindex_report,
     render_answer, render_passages, safe, safe_url, split_message, status_text,
 )
 from index.catalog import IngestCounts, LastIngest
+from index.feeds.journal import LastPoll, PollCounts
 from index.ingest import IngestReport
 from index.store import StoreStatus
 
@@ -273,6 +275,13 @@ def test_reindex_report_and_status():
     never = StoreStatus(store="s", chroma="c", collection="k", articles=0, chunks=0, generation=0, embed_model=None,
                         last_ingest=None, interrupted_ingest_leftovers=0)
     assert "never (run /reindex)" in status_text(never, "en")
+    polled = FeedsStatus(subscriptions=2, last_poll=LastPoll(id=3, trigger="cli", started_at=1767225500,
+                                                             finished_at=1767225600, report=PollCounts(new=4, failed=1)))
+    assert re.search(r"\nDernière relève des flux : \S+ \S+ \(4 nouveau\(x\), 0 mis à jour, 1 échec\(s\)\)$",
+                     status_text(status, "fr", feeds=polled))
+    assert status_text(never, "en", feeds=FeedsStatus(subscriptions=2, last_poll=None)).endswith(
+        "\nFeeds: 2 followed, not polled yet")
+    assert status_text(never, "en", feeds=FeedsStatus(subscriptions=0, last_poll=None)) == status_text(never, "en")
 
 
 def test_safe_is_both():
