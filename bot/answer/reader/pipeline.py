@@ -209,9 +209,12 @@ class Reader:
             quote, span, found = self.locate(q, cand)
             if span is None:
                 continue
-            adds = (not _covers(best, span)) if q.is_list else (
-                best.span is not None and cand.article.id != best.candidate.article.id
-                and _norm(span.text) != _norm(best.span.text) and not _covers(best, span))
+            if q.is_list:
+                known = [i.span.text for i in self._items(q, [best] + out)]
+                adds = not _covers(best, span) and not any(_same_item(span.text, k) for k in known)
+            else:
+                adds = (best.span is not None and cand.article.id != best.candidate.article.id
+                        and _norm(span.text) != _norm(best.span.text) and not _covers(best, span))
             if not adds:
                 continue
             if self.answerability(q, cands, matrix, rows, probs, found, best=int(i))[0] >= threshold:
@@ -228,9 +231,7 @@ class Reader:
             spans += list(self._coordinated(q, f.candidate.text, f.span))
             for s in spans:
                 key = _norm(s.text)
-                # one item per thing: "M. Pezeshkian" and "Massed Pezeshkian" are one person
-                surname = key.split()[-1] if key else ""
-                if key and key not in seen and not any(key in k or k in key or k.split()[-1] == surname for k in seen):
+                if key and not any(_same_item(key, k) for k in seen):
                     seen.add(key)
                     items.append(Finding(f.candidate, f.probability, s))
         return items
@@ -314,6 +315,12 @@ def _norm(text: str) -> str:
     from index.keyword import fold
 
     return " ".join(fold(text).replace("’", "'").split())
+
+
+def _same_item(a: str, b: str) -> bool:
+    """One item of a list: "M. Pezeshkian" and "Massed Pezeshkian" are one person."""
+    a, b = _norm(a), _norm(b)
+    return bool(a and b) and (a in b or b in a or a.split()[-1] == b.split()[-1])
 
 
 def _covers(best: Finding, span: SpanCandidate) -> bool:
