@@ -9,7 +9,6 @@ import logging
 import socket
 import sys
 
-import numpy as np
 import pytest
 
 from index.embedders import make_embedder

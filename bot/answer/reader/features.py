@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,16 +41,6 @@ _CAPITALISED = re.compile(r"(?<![\w’'])[A-ZÀ-ÝŒ][\w’'\-]+")
 _TOKEN = re.compile(r"[\w’'-]+")
 #: spaCy labels that answer each type
 ENTITY_LABELS = {"person": {"PER"}, "organisation": {"ORG", "MISC"}, "place": {"LOC"}}
-
-
-@dataclass
-class Featurized:
-    """The candidates of one question and their feature rows (``FEATURES`` order)."""
-
-    candidates: list[Candidate]
-    matrix: np.ndarray
-    #: rows that have shortlist features
-    shortlisted: list[int] = field(default_factory=list)
 
 
 class Featurizer:
@@ -219,13 +208,3 @@ def kind_present(text: str, q: QuestionAnalysis) -> bool:
     if t in ("person", "organisation", "place"):
         return bool(new_names(text, q))
     return True
-
-
-def entity_of_type(text: str, labels: set[str], q: QuestionAnalysis) -> bool:
-    """The parsed test: an entity (or value) of the asked-for type that the question lacks."""
-    t = q.answer_type
-    if t in ENTITY_LABELS:
-        return bool(labels & ENTITY_LABELS[t])
-    if t in ("date", "number"):
-        return bool(new_values(text, q, t))
-    return bool(labels)

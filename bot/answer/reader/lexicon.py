@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from index.keyword import fold
 
 WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 
@@ -162,7 +161,3 @@ QUESTION_STOPWORDS = frozenset(NOT_NAMES | {
     "type", "types", "genre", "sorte", "nature", "kind", "sort", "quelle", "which", "comme", "as",
     "s'appelle", "s'appelait", "s'appellent",
 })
-
-
-def folded_words(text: str) -> list[str]:
-    return [fold(w).strip("'’-") for w in WORD.findall(text)]

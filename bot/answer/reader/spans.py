@@ -9,7 +9,6 @@ sentence, and their role in it. The span is always a verbatim slice of the sente
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,22 +190,3 @@ def _tree_distance(a, b) -> int:
         if t.i in depth_a:
             return depth_a[t.i] + k
     return len(path_a) + 10  # different sentences of one text: far
-
-
-def choose_span(doc, q: QuestionAnalysis, terms_of, weights: np.ndarray, bias: float
-                ) -> tuple[SpanCandidate | None, float]:
-    """The best-scoring span of a parsed sentence and its probability."""
-    cands = span_candidates(doc)
-    if not cands:
-        return None, 0.0
-    rows = span_features(doc, cands, q, terms_of)
-    scores = rows @ weights + bias
-    best = int(np.argmax(scores))
-    i, j, kind = cands[best]
-    span = doc[i:j]
-    prob = 1.0 / (1.0 + math.exp(-float(scores[best])))
-    return SpanCandidate(span.start_char, span.end_char, span.text, kind, tuple(rows[best])), prob
-
-
-def clean_span(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
