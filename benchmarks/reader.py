@@ -67,18 +67,6 @@ def run_code(code: Path, store: Path, questions: list[dict], work: Path, tag: st
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def at_threshold(answers: list[dict], threshold: float) -> list[dict]:
-    """The answers as the reader gives them at ``threshold``: below it, a refusal (the answer it would
-    have given is kept aside, for the curve)."""
-    out = []
-    for a in answers:
-        if (a.get("answerable") or 0.0) < threshold and not a["refused"]:
-            out.append({**a, "refused": True, "text": "", "citations": [], "unrefused": a})
-        else:
-            out.append({**a, "unrefused": a})
-    return out
-
-
 def metrics(questions: list[dict], answered: list[dict], unanswerable: list[dict]) -> dict:
     by_id = {a["id"]: a for a in answered}
     contains, refused, cited, f1, em, lengths, ms = [], [], [], [], [], [], []
@@ -176,13 +164,9 @@ def main() -> None:
         sub = args.store.with_name(f"{args.store.name}-without-{g}")
         build(sub, kept, {})[0].close()
         stores[g] = sub
-    systems = {"overlap": None, "reader": ROOT}
-    if args.before:
-        systems = {"overlap": None, "before": args.before, "reader": ROOT}
+    systems = {"overlap": None, **({"before": args.before} if args.before else {}), "reader": ROOT,
+               "reader, never refusing": ROOT}
 
-    from bot.answer.reader.weights import default_weights
-
-    default = default_weights().refusal_threshold
     results, answers = {}, {}
     with tempfile.TemporaryDirectory(prefix="kiosque-reader-") as tmp:
         work = Path(tmp)
@@ -192,21 +176,23 @@ def main() -> None:
                 asked = held if key == "all" else [q for q in held if group_of[q["context_id"]] == key]
                 if code is None:
                     runs[key] = overlap_baseline(app if key == "all" else open_store(store), asked)
-                elif name == "reader":
-                    # never refusing, the answerability of every answer is known: the default's refusals
-                    # (and the whole curve) follow from it, in one run
-                    runs[key] = at_threshold(run_code(code, store, asked, work, f"{name}-{key}",
-                                                      ("answer__refusal_threshold=0",)), default)
+                elif name == "reader, never refusing":
+                    # every answer's answerability and text, for the curve as the threshold moves
+                    runs[key] = run_code(code, store, asked, work, "never-refusing-" + str(key),
+                                         ("answer__refusal_threshold=0",))
                 else:
                     runs[key] = run_code(code, store, asked, work, f"{name}-{key}")
             unanswerable = [a for key, run in runs.items() if key != "all" for a in run]
             results[name] = metrics(held, runs["all"], unanswerable)
-            answers[name] = ([a.get("unrefused", a) for a in runs["all"]], [a.get("unrefused", a) for a in unanswerable])
+            answers[name] = (runs["all"], unanswerable)
             print(f"{name}: {json.dumps(results[name])}", flush=True)
     app.close()
 
-    curve = refusal_curve(*answers["reader"], held)
+    curve = refusal_curve(*answers["reader, never refusing"], held)
     plot(curve, default, args.plot)
+    from bot.answer.reader.weights import default_weights
+
+    default = default_weights().refusal_threshold
     rows = [{"system": k, **v} for k, v in results.items()]
     cols = ["system", "n", "contains_gold", "false_refusal", "refused_unanswerable", "gold_paragraph_cited", "span_f1",
             "span_em", "median_answer_chars", "answer_ms_p50"]

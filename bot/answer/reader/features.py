@@ -73,21 +73,32 @@ class Featurizer:
         rarest = max(q_terms, key=lambda t: weights[t]) if q_terms else None
         kind_column = {"date": "kind_present_date", "number": "kind_present_number", "person": "kind_present_name",
                        "organisation": "kind_present_name", "place": "kind_present_name"}.get(q.answer_type)
-        article_keys: dict[str, set[str]] = {}
+        q_set = frozenset(q_terms)
+        # what each text holds of the question, computed once per text (passages and sentences recur:
+        # a passage for each of its sentences, a sentence as the one before the next)
+        hits_of: dict[str, frozenset[str]] = {}
+
+        def hits(text: str) -> frozenset[str]:
+            found = hits_of.get(text)
+            if found is None:
+                terms = self.terms(text)
+                found = hits_of[text] = frozenset(t for t in q_terms if term_in(t, terms))
+            return found
+
+        names_in_article: dict[str, float] = {}
         for i, c in enumerate(cands):
             terms = self.terms(c.text)
             exact = sum(w for t, w in weights.items() if t in terms) / total
-            soft_hit = {t for t in q_terms if term_in(t, terms)}
+            soft_hit = hits(c.text)
             soft = sum(weights[t] for t in soft_hit) / total
-            context_terms = terms | self.terms(c.previous) if c.previous else terms
-            context = sum(weights[t] for t in q_terms if term_in(t, context_terms)) / total
-            passage_terms = self.terms(c.passage.text)
-            passage_cov = sum(weights[t] for t in q_terms if term_in(t, passage_terms)) / total
+            context_hit = soft_hit | hits(c.previous) if c.previous else soft_hit
+            context = sum(weights[t] for t in context_hit) / total
+            passage_cov = sum(weights[t] for t in hits(c.passage.text)) / total
             keys = word_keys(c.text)
             aid = c.article.id
-            if aid not in article_keys:
-                article_keys[aid] = word_keys(c.article.text) | word_keys(c.article.title)
-            own = [t for t in terms if not term_in(t, frozenset(q_terms))]
+            if aid not in names_in_article:
+                names_in_article[aid] = names_share(q.names, word_keys(c.article.text) | word_keys(c.article.title))
+            own = [t for t in terms if t not in q_set and not term_in(t, q_set)]
             row = m[i]
             row[col["coverage"]] = exact
             row[col["coverage_soft"]] = soft
@@ -95,7 +106,7 @@ class Featurizer:
             row[col["context_coverage"]] = max(0.0, context - soft)
             row[col["passage_coverage"]] = passage_cov
             row[col["names_here"]] = names_share(q.names, keys)
-            row[col["names_article"]] = names_share(q.names, article_keys[aid])
+            row[col["names_article"]] = names_in_article[aid]
             row[col["matched_terms"]] = math.log1p(len(soft_hit))
             row[col["density"]] = self._density(c.text, soft_hit)
             row[col["novelty"]] = len(own) / max(1, len(terms))
@@ -110,7 +121,7 @@ class Featurizer:
             if kind_column:
                 row[col[kind_column]] = row[col["kind_present"]]
             row[col["asks_reason"]] = float(q.answer_type in ("reason", "manner"))
-            row[col["rarest_missing"]] = float(rarest is not None and not term_in(rarest, context_terms))
+            row[col["rarest_missing"]] = float(rarest is not None and rarest not in context_hit)
             if q_bigrams:
                 ordered = self.analyzer.terms(c.text)
                 row[col["bigrams"]] = len(q_bigrams & set(zip(ordered, ordered[1:]))) / len(q_bigrams)

