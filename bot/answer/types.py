@@ -7,6 +7,11 @@ from dataclasses import asdict, dataclass, field
 from index.dates import format_date
 
 
+#: longest quote an answer shows whole, and longest title on a quote's line (characters)
+EXCERPT_CHARS = 240
+TITLE_CHARS = 60
+
+
 @dataclass(frozen=True)
 class Citation:
     """A numbered source of an answer: a verbatim quote of one article, with where it stands."""
@@ -34,6 +39,32 @@ class Citation:
     @property
     def date_is_approximate(self) -> bool:
         return bool(self.date) and self.date_source in {"embedded-post", "mentioned"}
+
+    def excerpt(self, limit: int = EXCERPT_CHARS) -> str:
+        """The quote as an answer shows it: whole when short, else the words around the answer span
+        (verbatim pieces, cut at spaces, "…" where words were left out; the whole quote is one click
+        away, under "Show the passages", and in ``quote``)."""
+        quote = " ".join(self.quote.split())
+        if len(quote) <= limit:
+            return quote
+        if self.answer_span and self.answer_span in quote:
+            centre = quote.index(self.answer_span) + len(self.answer_span) // 2
+        else:
+            centre = limit // 2
+        a = max(0, min(centre - limit // 2, len(quote) - limit))
+        b = a + limit
+        if a > 0:
+            a = quote.find(" ", a) + 1 or a
+        if b < len(quote):
+            b = quote.rfind(" ", a, b) if quote.rfind(" ", a, b) > a else b
+        return ("… " if a > 0 else "") + quote[a:b].strip() + (" …" if b < len(quote) else "")
+
+    def short_title(self, limit: int = TITLE_CHARS) -> str:
+        """The title, cut at a word when long (the sources list gives it whole)."""
+        if len(self.title) <= limit:
+            return self.title
+        cut = self.title.rfind(" ", 0, limit)
+        return self.title[: cut if cut > 0 else limit].rstrip(" ,;:—-") + "…"
 
     def date_label(self, lang: str = "fr") -> str:
         return format_date(self.date, lang, approx=self.date_is_approximate)

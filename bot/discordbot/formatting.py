@@ -223,7 +223,8 @@ def framed(text: str, citations: list[Citation]) -> str:
     text = text.strip()
     spans: list[tuple[int, int]] = []
     for c in citations:
-        for piece in (c.quote, c.answer_span, c.title, c.outlet):
+        for piece in (c.quote, c.answer_span, c.title, c.outlet, c.short_title(),
+                      *(p.strip(" …") for p in c.excerpt().split("…"))):
             piece = (piece or "").strip()
             start = text.find(piece) if piece else -1
             while start != -1:

@@ -60,13 +60,13 @@ def compose(lang: str, citations: list[Citation], items: list[tuple[str, int]] =
                 lines[-1] += frame(lang, "answer_other", answer=_one_line(c.answer_span), n=c.n)
     numbered = len(citations) > 1 or not lines
     for i, c in enumerate(citations):
-        quote = _one_line(c.quote)
+        quote = c.excerpt()
         if i and citations[i - 1].article_id == c.article_id:
             attribution = frame(lang, "same_article")
         elif c.outlet:
-            attribution = frame(lang, "attribution_outlet", title=c.title, outlet=c.outlet, date=c.date_label(lang))
+            attribution = frame(lang, "attribution_outlet", title=c.short_title(), outlet=c.outlet, date=c.date_label(lang))
         else:
-            attribution = frame(lang, "attribution_title", title=c.title, date=c.date_label(lang))
+            attribution = frame(lang, "attribution_title", title=c.short_title(), date=c.date_label(lang))
         key = "quote_numbered" if numbered else "quote"
         lines.append(frame(lang, key, n=c.n, quote=quote, attribution=attribution))
     notes = date_notes(lang, citations)

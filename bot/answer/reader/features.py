@@ -4,7 +4,7 @@ Two stages, because some evidence is cheap and some is not:
 - *lexical* features for every candidate (the question's terms in the sentence, its names, where
   the passage ranked, whether the sentence holds the kind of thing asked for — a date, a figure, a
   name the question does not give);
-- *shortlist* features for the few best of them: the embedding model's similarity of the sentence
+- *shortlist* features for the few best of them (4): the embedding model's similarity of the sentence
   and the question (meaning, across paraphrase and language), and spaCy's named entities.
 
 Every feature is named; the weights that go with the names are fitted on PIAF (``weights.py``)."""

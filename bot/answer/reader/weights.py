@@ -61,7 +61,7 @@ class ReaderWeights:
     refusal_threshold: float
     refusal_threshold_cross_lingual: float
     #: how many first-stage candidates get the second stage's features (the embedding model's reading:
-    #: a compute budget, ~5 ms a sentence in bf16, ~10 ms in fp32 on two cores)
+    #: a compute budget, ~10 ms a sentence in bf16, ~20-30 ms in fp32 on two cores)
     shortlist: int
     #: where the numbers come from: data, split, command, date, and the figures they reached
     provenance: dict = field(default_factory=dict)

@@ -15,19 +15,19 @@ from tests.helpers.fake_llm import FakeLLM
 SEED_QUESTIONS = ROOT / "evals" / "seeds.jsonl"
 #: keep in step with the table in evals/README.md: a measured run, less a margin
 FAIL_UNDER = {
-    "pass_rate": 0.63,               # measured 0.674 (all 144; the first 89: 0.708)
+    "pass_rate": 0.62,               # measured 0.660 (all 144; the first 89: 0.708)
     "hit_at_1": 0.85,                # 0.893
     "hit_at_5": 0.95,                # 1.000
     "mrr_at_10": 0.90,               # 0.939
     "cited_article_accuracy": 0.82,  # 0.868
-    "fact_recall": 0.70,             # 0.737
+    "fact_recall": 0.68,             # 0.719
     "citation_validity": 1.0,        # 1.000: an extractive quote is never invented
-    "citation_precision": 0.93,      # 0.981
+    "citation_precision": 0.92,      # 0.964
     "refusal_accuracy": 0.39,        # 0.435 (10 of 23)
     "language_accuracy": 0.95,       # 1.000
 }
 FAIL_OVER = {
-    "false_refusal_rate": 0.17,      # 0.124 (15 of 121)
+    "false_refusal_rate": 0.15,      # 0.107 (13 of 121)
     # latencies: 101-102 ms / 155-465 ms in bf16, 144 / 1,080 ms in fp32, 720 / 1,148 ms on a loaded machine;
     # the limits only catch a collapse (a shared 2-core machine makes latency noisy)
     "latency_p50_ms": 2500,
