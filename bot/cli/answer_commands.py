@@ -12,6 +12,7 @@ from bot.answer.render import render_text
 from bot.answer.types import Turn
 from bot.cli.common import (AsOfOption, EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption,
                             app_for, err, filters_from, out, print_json)
+from bot.messages import say
 from bot.settings import AnswerMode
 
 ModeOption = Annotated[Optional[AnswerMode], typer.Option(
@@ -115,6 +116,6 @@ def timeline(
     out.print(result.text, markup=False)
     if result.entries:
         out.print("")
-        out.print("Sources:")
+        out.print(f"{say(result.language, 'answer.sources')}:")
         for c in result.entries:
             out.print(c.source_line(result.language) + (f" <{c.url}>" if c.url else ""), markup=False)

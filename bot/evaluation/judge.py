@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from bot.answer.frames import prompt as prompt_text
+from bot.messages import prompt as prompt_text
 from bot.errors import KiosqueError
 from bot.evaluation.questions import Question
 from bot.evaluation.records import ResultRecord

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, ValidationInfo,
                       field_validator, model_validator)
 
+from bot.dates import date_error_message
 from index.dates import DateError
 from index.retrieval import Filters
 
@@ -66,7 +67,7 @@ class QuestionFilters(Record):
             return Filters.parse(date_from=self.date_from, date_to=self.date_to, as_of=self.as_of,
                                  outlets=self.outlets, names=_FILTER_NAMES)
         except DateError as exc:
-            raise ValueError(exc.message("en")) from None
+            raise ValueError(date_error_message(exc, "en")) from None
 
     @classmethod
     def of(cls, filters: Filters | None) -> QuestionFilters | None:
