@@ -28,11 +28,6 @@ class Timeline:
     entries: list[Citation] = field(default_factory=list)
     text: str = ""
 
-    def to_dict(self) -> dict:
-        from dataclasses import asdict
-
-        return asdict(self)
-
 
 def build_timeline(answerer, topic: str, *, k: int = 12, filters: Filters | None = None) -> Timeline:
     topic = re.sub(r"\s+", " ", topic or "").strip()[:300]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from bot.dates import format_date
 from bot.messages import say
@@ -114,6 +114,3 @@ class Answer:
 
     def sources_lines(self) -> list[str]:
         return [c.source_line(self.language, numbers) for numbers, c in self.sources()]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
