@@ -12,6 +12,7 @@ import re
 from bot.answer.reader.lexicon import detect_language
 from bot.messages import say
 
+
 def language_of(text: str, locale: str | None = None) -> str:
     """"fr" or "en" for the bot's own messages: the question's language as the answerer sees it (so the
     bot's words match the answer's), else the Discord locale, else French."""
