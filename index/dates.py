@@ -1,5 +1,7 @@
-"""Find dates written in French or English news text, read the dates people type (filters), and
-format dates back for people."""
+"""Find dates written in French or English news text and read the dates people type (filters).
+
+Saying dates back to people, and what is wrong with one they typed, is the front ends' part
+(bot/dates.py, in the words of the message catalogue): `DateError` carries what went wrong as data."""
 
 from __future__ import annotations
 
@@ -18,14 +20,6 @@ EN_MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
     "nov": 11, "dec": 12,
 }
-FR_MONTH_NAMES = [
-    "", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-    "novembre", "décembre",
-]
-EN_MONTH_NAMES = [
-    "", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
-]
 
 _FR = "|".join(sorted(FR_MONTHS, key=len, reverse=True))
 _EN = "|".join(sorted(EN_MONTHS, key=len, reverse=True))
@@ -98,37 +92,19 @@ def parse_date(value: str | None) -> str | None:
 class DateError(ValueError):
     """A date a person typed that names no single day. ``problem`` is "unknown" (not a date),
     "ambiguous" (``readings`` holds the days it could be) or "reversed" (a range whose start is after
-    its end; ``other`` is the end); ``field`` is the name the front end gave the value (``--from``)."""
+    its end; ``other`` is the end); ``field`` is the name the front end gave the value (``--from``).
+    Its ``str()`` is for logs and library users; people are told with bot/dates.py `date_error_message`."""
 
     def __init__(self, value: str, problem: str, *, field: str = "", readings: tuple[date, ...] = (),
                  other: tuple[str, date] | None = None):
         self.value, self.problem, self.field, self.readings, self.other = value, problem, field, readings, other
-        super().__init__(self.message("en"))
+        where = f"{field}: " if field else ""
+        detail = (f" ({', '.join(d.isoformat() for d in readings)})" if readings else
+                  f" (after {other[0]} {other[1].isoformat()})" if other else "")
+        super().__init__(f"{where}{problem} date {value!r}{detail}")
 
     def named(self, field: str) -> DateError:
         return DateError(self.value, self.problem, field=field, readings=self.readings, other=self.other)
-
-    def message(self, lang: str = "en") -> str:
-        """One line in French or English."""
-        fr = lang == "fr"
-        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
-        value = f"« {shown} »" if fr else f"“{shown}”"
-        prefix = f"{self.field} : " if fr and self.field else f"{self.field}: " if self.field else ""
-        if self.problem == "ambiguous":
-            days = (" ou le " if fr else " or ").join(format_date(d.isoformat(), lang) for d in self.readings)
-            isos = (" ou " if fr else " or ").join(d.isoformat() for d in self.readings)
-            return prefix + (f"{value} peut être le {days} : écrivez {isos}." if fr else
-                             f"{value} could be {days}: write {isos}.")
-        if self.problem == "reversed" and self.other:
-            other_field, end = self.other
-            start = format_date(self.value, lang)
-            return (f"{self.field} ({start}) est après {other_field} ({format_date(end.isoformat(), lang)}) : "
-                    "aucun article ne peut correspondre." if fr else
-                    f"{self.field} ({start}) is after {other_field} ({format_date(end.isoformat(), lang)}): "
-                    "no article can match.")
-        return prefix + (f"{value} n'est pas une date : écrivez-la par exemple 2025-12-31, 31/12/2025 ou "
-                         "31 décembre 2025." if fr else
-                         f"{value} is not a date: write it e.g. 2025-12-31, 31/12/2025 or 31 December 2025.")
 
 
 _TYPED_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ][0-9:.]+(?:z|[+-]\d{2}:?\d{2})?)?")  # lower case
@@ -175,22 +151,6 @@ def _day_or_error(raw: str, y: int, m: int, d: int) -> date:
     if day is None:
         raise DateError(raw, "unknown")
     return day
-
-
-def format_date(iso: str | None, lang: str = "fr", *, approx: bool = False) -> str:
-    """``2026-01-12`` -> ``12 janvier 2026`` / ``12 January 2026``; unknown dates say so."""
-    if not iso:
-        return "date inconnue" if lang == "fr" else "date unknown"
-    try:
-        d = date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if lang == "fr":
-        day = "1er" if d.day == 1 else str(d.day)
-        text = f"{day} {FR_MONTH_NAMES[d.month]} {d.year}"
-        return f"vers le {text}" if approx else text
-    text = f"{d.day} {EN_MONTH_NAMES[d.month]} {d.year}"
-    return f"around {text}" if approx else text
 
 
 def date_to_int(day: str | date | None) -> int:

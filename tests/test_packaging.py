@@ -4,7 +4,6 @@ package data in a second."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import tomllib
 from importlib.resources import files
@@ -16,16 +15,19 @@ def test_every_prompt_file_ships_as_package_data_of_bot_prompts():
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert "bot.prompts" in tool["packages"] and tool["package-dir"]["bot.prompts"] == "prompts"
     patterns = tool["package-data"]["bot.prompts"]
-    texts = [p.name for p in (ROOT / "prompts").iterdir() if p.is_file() and p.suffix != ".py"]
-    assert texts and all(any(fnmatch.fnmatch(name, pat) for pat in patterns) for name in texts), (texts, patterns)
+    prompts = ROOT / "prompts"
+    texts = {p for p in prompts.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
+    shipped = {p for pattern in patterns for p in prompts.glob(pattern)}  # setuptools globs them so
+    assert (ROOT / "prompts/messages/en.toml") in texts and not texts - shipped, (texts - shipped, patterns)
 
 
 def test_prompts_are_read_through_the_package_not_the_checkout():
-    from bot.answer.frames import frame, prompt
+    from bot.messages import CATALOGUE, prompt, say
 
     shipped = files("bot.prompts")
     assert prompt("judge.md") == shipped.joinpath("judge.md").read_text(encoding="utf-8")
-    assert frame("fr", "answer_item", answer="Oui", n=2) == "**Oui** [2]"
+    assert str(CATALOGUE) == str(shipped.joinpath("messages"))
+    assert say("fr", "answer.item", answer="Oui", n=2) == "**Oui** [2]"
 
 
 def test_recorded_commands_use_paths_relative_to_the_checkout():

@@ -13,13 +13,13 @@ import unicodedata
 from dataclasses import replace
 
 from bot.answer.followup import resolve
-from bot.answer.frames import frame
 from bot.answer.generative import LLMUnavailable, SupportCheck, check, citations_from, generate
 from bot.answer.reader.compose import citation, citations_of, compose, date_notes
 from bot.answer.reader.lexicon import detect_language
 from bot.answer.reader.pipeline import Reader, Reading
 from bot.answer.reader.question import analyse
 from bot.answer.types import Answer, Turn, WeighedSentence
+from bot.messages import say
 from index.retrieval import Filters, HybridRetriever
 from index.sentences import split_sentences
 
@@ -56,9 +56,9 @@ class Answerer:
         question = _clean(question)
         lang = detect_language(question)
         if not re.search(r"\w", question):
-            return self._message(question, lang, frame(lang, "empty_question"), t0)
+            return self._message(question, lang, say(lang, "answer.empty_question"), t0)
         if not self.retriever.store.catalog.counts()["articles"]:
-            return self._message(question, lang, frame(lang, "empty_index"), t0)
+            return self._message(question, lang, say(lang, "answer.empty_index"), t0)
 
         resolved = resolve(question, history)
         q = analyse(resolved.question, self.keyword_language)
@@ -81,9 +81,9 @@ class Answerer:
             if citations:
                 text, notes = compose(lang, citations, items)
             else:
-                text, notes = frame(lang, "refusal"), []
+                text, notes = say(lang, "answer.refusal"), []
             if fallback_reason:
-                text = f"{text}\n{frame(lang, 'fallback_note')}"
+                text = f"{text}\n{say(lang, 'answer.fallback_note')}"
             related = [_related(i + 1, c, lang) for i, c in enumerate(reading.related)] if self.show_related else []
             answer = Answer(
                 question=question, text=text, citations=citations, refused=reading.refused, language=lang,
@@ -112,8 +112,8 @@ class Answerer:
         for sentence, reason in checked.removed:
             log.info("removed from the generated answer (%s): %s", reason, sentence[:120])
         if checked.refused:
-            return Answer(question=question, text=frame(lang, "refusal"), citations=[], refused=True, language=lang,
-                          mode="generative", resolved_question=resolved_question), None
+            return Answer(question=question, text=say(lang, "answer.refusal"), citations=[], refused=True,
+                          language=lang, mode="generative", resolved_question=resolved_question), None
         if not checked.sentences:
             reason = "; ".join(r for _, r in checked.removed[:3]) or "no usable sentence"
             log.warning("generated answer failed the citation check, answering extractively: %s", reason)

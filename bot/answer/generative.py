@@ -10,9 +10,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from bot.answer.frames import frame, prompt
 from bot.answer.reader.compose import also_in
 from bot.answer.types import Citation
+from bot.messages import prompt, say
 from index.retrieval import RetrievalResult
 from index.sentences import split_sentences
 
@@ -20,7 +20,6 @@ log = logging.getLogger("kiosque.answer.llm")
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _QUOTED = re.compile(r"«\s*(.+?)\s*»|“(.+?)”|\"(.+?)\"")
-_LANGUAGE_NAMES = {"fr": "French", "en": "English"}
 
 
 class LLMUnavailable(Exception):
@@ -77,7 +76,7 @@ def build_prompt(question: str, lang: str, retrieval: RetrievalResult, passages:
         header = f"[{p.n}] {a.title} — {a.outlet or 'outlet unknown'}, {a.date or 'date unknown'}"
         blocks.append(f"{header}\n{p.text}")
     return prompt("generative_answer.md").format(
-        refusal=frame(lang, "refusal"), language_name=_LANGUAGE_NAMES.get(lang, "English"),
+        refusal=say(lang, "answer.refusal"), language_name=say(lang, "generative.language_name"),
         max_sentences=max_sentences, passages="\n\n".join(blocks), question=question,
     )
 
@@ -92,7 +91,7 @@ def check(answer: str, passages: list[NumberedPassage], lang: str, supports=None
     ``supports(sentence, cited_texts) -> reason | None``) whose claim the cited passages support."""
     result = Checked()
     by_n = {p.n: p for p in passages}
-    refusal = _norm(frame(lang, "refusal")).lower()
+    refusal = _norm(say(lang, "answer.refusal")).lower()
     text = answer.strip()
     if _norm(text).lower().startswith(refusal[:40]) or not _MARKER.search(text) and _looks_like_refusal(text):
         result.refused = True

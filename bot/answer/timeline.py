@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answer.frames import frame
 from bot.answer.reader.candidates import candidates
 from bot.answer.reader.compose import citation
 from bot.answer.reader.features import FEATURES, Featurizer
@@ -15,6 +14,7 @@ from bot.answer.reader.lexicon import detect_language
 from bot.answer.reader.pipeline import Finding
 from bot.answer.reader.question import analyse
 from bot.answer.types import Citation
+from bot.messages import say
 from index.retrieval import Filters
 
 #: an article belongs to the timeline when one of its sentences covers this share of the topic's words
@@ -28,20 +28,15 @@ class Timeline:
     entries: list[Citation] = field(default_factory=list)
     text: str = ""
 
-    def to_dict(self) -> dict:
-        from dataclasses import asdict
-
-        return asdict(self)
-
 
 def build_timeline(answerer, topic: str, *, k: int = 12, filters: Filters | None = None) -> Timeline:
     topic = re.sub(r"\s+", " ", topic or "").strip()[:300]
     lang = detect_language(topic)
     if not re.search(r"\w", topic):
-        return Timeline(topic, lang, [], frame(lang, "empty_question"))
+        return Timeline(topic, lang, [], say(lang, "answer.empty_question"))
     retrieval = answerer.retriever.search(topic, k=k, filters=filters)
     if not retrieval.sources:
-        return Timeline(topic, lang, [], frame(lang, "timeline_empty"))
+        return Timeline(topic, lang, [], say(lang, "timeline.empty"))
     q = analyse(topic, answerer.keyword_language)
     reader = answerer.reader
     featurizer = Featurizer(reader.analyzer, reader.keyword_index().idf)
@@ -64,10 +59,9 @@ def build_timeline(answerer, topic: str, *, k: int = 12, filters: Filters | None
     gists.sort(key=lambda c: (c.article.date or "9999-99-99", c.article.id))
     entries = [citation(i + 1, Finding(c, 0.0), lang) for i, c in enumerate(gists)]
     if not entries:
-        return Timeline(topic, lang, [], frame(lang, "timeline_empty"))
-    lines = [frame(lang, "timeline_title", topic=topic)]
+        return Timeline(topic, lang, [], say(lang, "timeline.empty"))
+    lines = [say(lang, "timeline.title", topic=topic)]
     for c in entries:
-        outlet = c.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
-        lines.append(frame(lang, "timeline_entry", date=c.date_label(lang), title=c.title, outlet=outlet, n=c.n,
-                           quote=re.sub(r"\s*\n\s*", " ", c.quote)))
+        lines.append(say(lang, "timeline.entry", date=c.date_label(lang), title=c.title, outlet=c.outlet_label(lang),
+                         n=c.n, quote=re.sub(r"\s*\n\s*", " ", c.quote)))
     return Timeline(topic, lang, entries, "\n".join(lines))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from index.dates import format_date
+from bot.dates import format_date
+from bot.messages import say
 
 
 #: longest quote an answer shows whole, and longest title on a quote's line (characters)
@@ -71,12 +72,15 @@ class Citation:
 
     def source_line(self, lang: str = "fr", numbers: list[int] | None = None) -> str:
         """``[2] Title — outlet, 12 janvier 2026`` (``[1], [2] …`` for two quotes of one article)."""
-        outlet = self.outlet or ("source inconnue" if lang == "fr" else "unknown outlet")
         refs = ", ".join(f"[{n}]" for n in (numbers or [self.n]))
-        line = f"{refs} {self.title} — {outlet}, {self.date_label(lang)}"
+        line = f"{refs} " + say(lang, "source.line", title=self.title, outlet=self.outlet_label(lang),
+                                date=self.date_label(lang))
         if self.also_in:
-            line += " · " + ("aussi : " if lang == "fr" else "also: ") + ", ".join(self.also_in)
+            line += say(lang, "source.also_in", outlets=", ".join(self.also_in))
         return line
+
+    def outlet_label(self, lang: str = "fr") -> str:
+        return self.outlet or say(lang, "source.unknown_outlet")
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,3 @@ class Answer:
 
     def sources_lines(self) -> list[str]:
         return [c.source_line(self.language, numbers) for numbers, c in self.sources()]
-
-    def to_dict(self) -> dict:
-        return asdict(self)

@@ -8,10 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from bot.answer.records import AnswerRecord, TimelineRecord
 from bot.answer.render import render_text
 from bot.answer.types import Turn
 from bot.cli.common import (AsOfOption, EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption,
                             app_for, err, filters_from, out, print_json)
+from bot.messages import say
 from bot.settings import AnswerMode
 
 ModeOption = Annotated[Optional[AnswerMode], typer.Option(
@@ -34,7 +36,7 @@ def ask(
         filters = filters_from(question, date_from, date_to, as_of, outlet)
         answer = app.answerer.answer(question, filters=filters, explain=explain)
     if as_json:
-        print_json(answer.to_dict())
+        print_json(AnswerRecord.of(answer).to_dict())
         return
     out.print(render_text(answer, quotes=quotes), markup=False)
     if explain:
@@ -110,11 +112,11 @@ def timeline(
     with app_for(store, env_file) as app:
         result = build_timeline(app.answerer, topic, k=k, filters=filters_from(topic, date_from, date_to, as_of, outlet))
     if as_json:
-        print_json(result.to_dict())
+        print_json(TimelineRecord.of(result).to_dict())
         return
     out.print(result.text, markup=False)
     if result.entries:
         out.print("")
-        out.print("Sources:")
+        out.print(f"{say(result.language, 'answer.sources')}:")
         for c in result.entries:
             out.print(c.source_line(result.language) + (f" <{c.url}>" if c.url else ""), markup=False)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.answer.reader.lexicon import detect_language
+from bot.dates import date_error_message
 from bot.errors import BAD_INPUT_ERRORS, USER_ERRORS, BadInput
 from bot.settings import Settings, load_settings
 from bot.wiring import Kiosque
@@ -50,7 +51,7 @@ def filters_from(text: str | None, date_from: str | None = None, date_to: str | 
         return Filters.parse(date_from=date_from, date_to=date_to, as_of=as_of, outlets=outlets or (),
                              names=_FILTER_OPTIONS)
     except DateError as exc:
-        raise BadInput(exc.message(detect_language(text) if text and text.strip() else "en")) from None
+        raise BadInput(date_error_message(exc, detect_language(text) if text and text.strip() else "en")) from None
 
 
 def settings_from(store: Path | None, env_file: Path = Path(".env"), **overrides) -> Settings:

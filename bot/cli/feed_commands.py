@@ -11,8 +11,8 @@ from rich.markup import escape
 
 from bot.cli.common import EnvFileOption, JsonOption, StoreOption, app_for, err, out, print_json
 from bot.cli.progress import ingest_progress
+from bot.dates import format_date
 from bot.errors import BadInput, KiosqueError
-from index.dates import format_date
 from index.feeds.urls import is_web_url
 
 #: new and updated articles listed by name in a text summary (--json lists them all)

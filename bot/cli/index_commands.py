@@ -12,7 +12,7 @@ from bot.cli import feed_commands
 from bot.cli.common import (BAD_INPUT, EnvFileOption, FromOption, JsonOption, OutletOption, StoreOption, ToOption,
                             app_for, err, filters_from, out, print_json)
 from bot.cli.progress import ingest_progress
-from index.dates import format_date
+from bot.dates import format_date
 from index.feeds.urls import is_web_url
 
 

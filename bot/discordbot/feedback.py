@@ -10,7 +10,9 @@ articles the rejected answer cited). Provenance fields say where the candidate c
 
 - ``source``: ``"discord-feedback"``; ``created_at``: ISO 8601, UTC;
 - ``answer_given``: the text of the rejected answer; ``refused``: whether it said "the articles don't say";
-- ``citations``: what it cited (``n``, ``article_id``, ``title``, ``outlet``, ``date``, ``url``, ``quote``);
+- ``citations``: what it cited, as bot/answer/records.py `CitationRecord` writes a citation everywhere: ``n``,
+  ``article_id``, ``title``, ``outlet``, ``date`` (and ``date_source``), ``url``, ``quote`` with its offsets,
+  ``also_in``, and the ``answer_span`` with its offsets when the reader found one;
 - ``resolved_question`` and ``history`` (earlier questions) for a follow-up, which may not stand alone;
 - ``discord``: guild, channel and answer message ids (no user names or ids).
 """
@@ -23,9 +25,11 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bot.answer.records import CitationRecord
 from bot.discordbot.memory import AnswerRecord
 from bot.evaluation.questions import DiscordPlace, Question
-from bot.evaluation.records import QuestionFilters, Record, citation_record
+from bot.evaluation.records import QuestionFilters
+from bot.records import Record
 
 _write_lock = threading.Lock()
 
@@ -39,7 +43,7 @@ def feedback_record(record: AnswerRecord, *, now: datetime | None = None) -> Que
         answerable=True, relevant_articles=tuple(c.article_id for c in a.citations), category="feedback",
         filters=QuestionFilters.of(record.filters), source="discord-feedback",
         created_at=now.isoformat(timespec="seconds"), answer_given=a.text, refused=a.refused,
-        citations=tuple(citation_record(c) for c in a.citations),
+        citations=tuple(CitationRecord.of(c) for c in a.citations),
         resolved_question=a.resolved_question or record.question, history=tuple(t.question for t in record.history),
         discord=DiscordPlace(guild_id=str(record.guild_id) if record.guild_id else None,
                              channel_id=str(record.channel_id),

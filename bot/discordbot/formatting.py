@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable
 
 from bot.answer.types import Answer, Citation
+from bot.dates import format_date
 from bot.discordbot.engine import FeedsStatus
-from bot.discordbot.texts import say
-from index.dates import format_date
+from bot.messages import say
 from index.ingest import IngestReport
 from index.store import StoreStatus
 
@@ -253,10 +253,10 @@ def answer_text(answer: Answer) -> str:
     lang = answer.language
     parts = [answer_body(answer)]
     if answer.citations:
-        parts.append(f"**{say(lang, 'sources')}**\n"
+        parts.append(f"**{say(lang, 'answer.sources')}**\n"
                      + "\n".join(source_line(c, lang, numbers=numbers) for numbers, c in answer.sources()))
     if answer.refused and answer.related:
-        parts.append(f"**{say(lang, 'related')}**\n"
+        parts.append(f"**{say(lang, 'answer.related')}**\n"
                      + "\n".join(source_line(c, lang, numbered=False) for c in answer.related))
     return "\n\n".join(p for p in parts if p)
 
@@ -271,18 +271,18 @@ def render_timeline(timeline, limit: int = MESSAGE_LIMIT) -> list[str]:
     lang = timeline.language
     parts = [framed(timeline.text, timeline.entries)]
     if timeline.entries:
-        parts.append(f"**{say(lang, 'sources')}**\n" + "\n".join(source_line(c, lang) for c in timeline.entries))
+        parts.append(f"**{say(lang, 'answer.sources')}**\n" + "\n".join(source_line(c, lang) for c in timeline.entries))
     return split_message("\n\n".join(parts), limit)
 
 
 def passages_text(answer: Answer) -> str:
     """The verbatim quotes behind an answer (or, for a refusal, the related passages)."""
     lang = answer.language
-    citations, title = answer.citations, say(lang, "passages_title")
+    citations, title = answer.citations, say(lang, "discord.passages_title")
     if not citations and answer.refused and answer.related:
-        citations, title = answer.related, say(lang, "related_passages_title")
+        citations, title = answer.related, say(lang, "discord.related_passages_title")
     if not citations:
-        return say(lang, "no_passages")
+        return say(lang, "discord.no_passages")
     blocks = [title]
     for c in citations:
         quote = "\n".join("> " + safe(line.strip()) for line in c.quote.splitlines() if line.strip())
@@ -297,12 +297,12 @@ def render_passages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
 # -- admin ----------------------------------------------------------------------------------------
 def reindex_report(report: IngestReport, lang: str) -> str:
     text = say(
-        lang, "reindex_done", seconds=report.seconds, added=report.articles_added, updated=report.articles_updated,
-        removed=report.articles_removed, unchanged=report.articles_unchanged, embedded=report.chunks_embedded,
-        reused=report.chunks_reused,
+        lang, "discord.reindex_done", seconds=report.seconds, added=report.articles_added,
+        updated=report.articles_updated, removed=report.articles_removed, unchanged=report.articles_unchanged,
+        embedded=report.chunks_embedded, reused=report.chunks_reused,
     )
     if report.problems:
-        text += "\n" + say(lang, "reindex_skipped", n=len(report.problems))
+        text += "\n" + say(lang, "discord.reindex_skipped", n=len(report.problems))
     return text
 
 
@@ -312,19 +312,19 @@ def status_text(status: StoreStatus, lang: str, *, feeds: FeedsStatus | None = N
     last = status.last_ingest
     if last is not None:
         r = last.report
-        last_text = say(lang, "status_last", when=_when(last.finished_at), added=r.articles_added,
+        last_text = say(lang, "discord.status_last", when=_when(last.finished_at), added=r.articles_added,
                         updated=r.articles_updated, removed=r.articles_removed)
     else:
-        last_text = say(lang, "status_never")
-    text = say(lang, "status", articles=f"{status.articles:,}".replace(",", "\u202f"),
+        last_text = say(lang, "discord.status_never")
+    text = say(lang, "discord.status", articles=f"{status.articles:,}".replace(",", "\u202f"),
                chunks=f"{status.chunks:,}".replace(",", "\u202f"), last=last_text)
     poll = feeds.last_poll if feeds is not None else None
     if poll is not None:
         r = poll.report
-        text += "\n" + say(lang, "status_feeds", when=_when(poll.finished_at), new=r.new, updated=r.updated,
+        text += "\n" + say(lang, "discord.status_feeds", when=_when(poll.finished_at), new=r.new, updated=r.updated,
                            failed=r.failed)
     elif feeds is not None and feeds.subscriptions:
-        text += "\n" + say(lang, "status_feeds_never", n=feeds.subscriptions)
+        text += "\n" + say(lang, "discord.status_feeds_never", n=feeds.subscriptions)
     if running:
         text += "\n" + running
     return text
@@ -347,19 +347,20 @@ def news_messages(articles: list[dict], lang: str, limit: int = MESSAGE_LIMIT, m
     """One line per new article (at most ``most`` of them, then how many more), packed into messages."""
     lines = [news_line(a, lang) for a in articles[:most]]
     if len(articles) > most:
-        lines.append(say(lang, "news_more", n=len(articles) - most))
+        lines.append(say(lang, "discord.news_more", n=len(articles) - most))
     return split_message("\n".join(lines), limit)
 
 
 def feeds_text(feeds: list[dict], lang: str, interval_minutes: float) -> str:
     """What `/feeds` says: each feed, where it is, what it said last."""
     if not feeds:
-        return say(lang, "feeds_none")
-    every = say(lang, "feeds_every", minutes=interval_minutes) if interval_minutes else say(lang, "feeds_off")
-    lines = [say(lang, "feeds_title", n=len(feeds), every=every)]
+        return say(lang, "discord.feeds_none")
+    every = (say(lang, "discord.feeds_every", minutes=interval_minutes) if interval_minutes
+             else say(lang, "discord.feeds_off"))
+    lines = [say(lang, "discord.feeds_title", n=len(feeds), every=every)]
     for f in feeds:
-        last = say(lang, "feeds_last", when=_when(f["polled_at"]), status=f["status"] or "?") if f.get("polled_at") \
-            else say(lang, "feeds_never")
+        last = (say(lang, "discord.feeds_last", when=_when(f["polled_at"]), status=f["status"] or "?")
+                if f.get("polled_at") else say(lang, "discord.feeds_never"))
         if f.get("error"):
             last += f" — {f['error']}"
         url = safe_url(f["url"])

@@ -16,7 +16,7 @@ import discord
 
 from bot.answer.types import Turn
 from bot.discordbot.memory import AnswerMemory
-from bot.discordbot.texts import TEXTS
+from bot.messages import in_every_language
 
 log = logging.getLogger("kiosque.discord")
 
@@ -25,7 +25,8 @@ MAX_TURNS = 6
 #: messages read back from a thread when the memory does not have them
 THREAD_READ_LIMIT = 50
 
-_SECTION_HEADERS = tuple(f"**{t[k]}**" for t in TEXTS.values() for k in ("sources", "related"))
+_SECTION_HEADERS = tuple(f"**{text}**" for key in ("answer.sources", "answer.related")
+                         for text in in_every_language(key))
 
 
 @dataclass(frozen=True)

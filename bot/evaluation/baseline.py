@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from bot.errors import KiosqueError
 from bot.evaluation.metrics import METRICS
-from bot.evaluation.records import ResultRecord, problems_of
+from bot.evaluation.records import FORMAT_VERSION, ResultRecord, problems_of
 
 
 class BaselineError(KiosqueError):
@@ -32,6 +32,10 @@ def load_run(directory: Path | str) -> tuple[dict, list[dict]]:
         raise BaselineError(f"baseline {summary_path}: unreadable ({exc})") from None
     if not isinstance(summary, dict) or not isinstance(summary.get("metrics"), dict):
         raise BaselineError(f"baseline {summary_path}: no metrics in it")
+    if summary.get("format") != FORMAT_VERSION:
+        raise BaselineError(f"baseline {directory}: written in results format {summary.get('format')}, this "
+                            f"Kiosque reads format {FORMAT_VERSION}; run `kiosque eval` with this version to make a "
+                            "new baseline")
     results = []
     for n, line in enumerate(results_path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -73,7 +77,8 @@ def compare(metrics: dict, results: list[ResultRecord], base_summary: dict, base
         "added": [i for i in new if i not in old],
         "removed": [i for i in old if i not in new],
         #: what the baseline answered, for the report's "was / now" view of changed questions
-        "was": {i: {"answer": old[i].answer, "failures": old[i].failures} for i in regressions + fixes},
+        "was": {i: {"answer": old[i].answer.text if old[i].answer else None, "failures": old[i].failures}
+                for i in regressions + fixes},
     }
 
 

@@ -23,7 +23,7 @@ from bot.evaluation import baseline as baseline_mod
 from bot.evaluation import gate
 from bot.evaluation.metrics import aggregate
 from bot.evaluation.questions import Question
-from bot.evaluation.records import ResultRecord
+from bot.evaluation.records import FORMAT_VERSION, ResultRecord
 from bot.evaluation.report import write_reports
 from bot.evaluation.runner import AnswerFn, TextsFn, record, run_questions, score_outcomes
 
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosque.eval")
 WARMUP_QUESTION = "Qui a rencontré qui ?"
-#: bumped when summary.json or results.jsonl change shape (2: every results key always present; citations
-#: with outlet and url; the question's filters)
-FORMAT_VERSION = 2
 #: the checkout this code runs from, when it runs from one (not from an installed wheel)
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 

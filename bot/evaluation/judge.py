@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from bot.answer.frames import prompt as prompt_text
+from bot.messages import prompt as prompt_text
 from bot.errors import KiosqueError
 from bot.evaluation.questions import Question
 from bot.evaluation.records import ResultRecord
@@ -39,9 +39,11 @@ def reference_for(question: Question) -> str:
 
 
 def render_prompt(template: str, question: Question, record: ResultRecord) -> str:
-    quotes = "\n".join(f"[{c.n}] ({c.title}, {c.date or 'undated'}) {c.quote}" for c in record.citations) or "(none)"
-    values = {"question": question.question, "reference": reference_for(question), "answer": record.answer or "",
-              "quotes": quotes}
+    answer = record.answer
+    quotes = "\n".join(f"[{c.n}] ({c.title}, {c.date or 'undated'}) {c.quote}"
+                       for c in (answer.citations if answer else [])) or "(none)"
+    values = {"question": question.question, "reference": reference_for(question),
+              "answer": answer.text if answer else "", "quotes": quotes}
     # not str.format: the template shows a JSON example with braces
     return re.sub(r"\{(question|reference|answer|quotes)\}", lambda m: values[m.group(1)], template)
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from pydantic import PrivateAttr, StrictBool, ValidationError, field_validator
 
+from bot.answer.records import CitationRecord
 from bot.errors import KiosqueError
-from bot.evaluation.records import CitationRecord, QuestionFields, Record, Text, kind_of, problems_of
+from bot.evaluation.records import QuestionFields, Text, kind_of, problems_of
+from bot.records import Record
 
 #: problems listed in an error message; the rest are counted
 MAX_LISTED = 50

@@ -1,50 +1,33 @@
-"""What the evaluation reads from and writes to disk, defined once: a citation, the filters and fields a
-question is scored on (shared by the question record, questions.py, and each line of results.jsonl),
-and how a record that does not validate is described to a person (the field, then why).
+"""What the evaluation reads from and writes to disk, defined once: the filters and fields a question is
+scored on (shared by the question record, questions.py, and each line of results.jsonl), a line of
+results.jsonl (the question, the `AnswerRecord` of what was answered, the scores), and how a record that
+does not validate is described to a person (the field, then why).
 
-Every record refuses unknown keys, so a misspelt key is an error rather than a value silently dropped.
+Every record refuses unknown keys (bot/records.py), so a misspelt key is an error rather than a value
+silently dropped.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, ValidationInfo,
+from pydantic import (ConfigDict, Field, StrictBool, StringConstraints, ValidationError, ValidationInfo,
                       field_validator, model_validator)
 
+from bot.answer.records import AnswerRecord
+from bot.dates import date_error_message
+from bot.records import Record
 from index.dates import DateError
 from index.retrieval import Filters
 
+#: bumped when summary.json or results.jsonl change shape (2: every results key always present; citations
+#: with outlet and url; the question's filters. 3: what was answered is one "answer" object, an
+#: `AnswerRecord`, as `kiosque ask --json` prints it; citations with their offsets and answer span)
+FORMAT_VERSION = 3
+
 #: a string with something in it (surrounding spaces are dropped)
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class Record(BaseModel):
-    """A record on disk: unknown keys are refused; `to_dict` is its one JSON form."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    def to_dict(self) -> dict:
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
-
-
-class CitationRecord(Record):
-    """A citation as results, feedback records and question provenance write it."""
-
-    n: int
-    article_id: str
-    title: str
-    outlet: str | None = None
-    date: str | None = None
-    url: str | None = None
-    quote: str
-
-
-def citation_record(citation) -> CitationRecord:
-    """The one serialisation of an answer's `Citation` into the evaluation's files."""
-    return CitationRecord(n=citation.n, article_id=citation.article_id, title=citation.title, outlet=citation.outlet,
-                          date=citation.date, url=citation.url, quote=citation.quote)
 
 
 class QuestionFilters(Record):
@@ -66,7 +49,7 @@ class QuestionFilters(Record):
             return Filters.parse(date_from=self.date_from, date_to=self.date_to, as_of=self.as_of,
                                  outlets=self.outlets, names=_FILTER_NAMES)
         except DateError as exc:
-            raise ValueError(exc.message("en")) from None
+            raise ValueError(date_error_message(exc, "en")) from None
 
     @classmethod
     def of(cls, filters: Filters | None) -> QuestionFilters | None:
@@ -120,19 +103,14 @@ class QuestionFields(Record):
 
 
 class ResultRecord(QuestionFields):
-    """One line of results.jsonl: the question, what was answered, and how it scored."""
+    """One line of results.jsonl: the question, what was answered, and how it scored. Every key is
+    written, null included: a results line always has the same shape."""
 
     model_config = ConfigDict(frozen=False)
+    every_key: ClassVar[bool] = True
 
-    answer: str | None = None
-    refused: bool | None = None
-    mode: str | None = None
-    language: str | None = None
-    citations: list[CitationRecord] = []
-    #: on a refusal, the closest passages the answerer found but did not use
-    related: list[CitationRecord] = []
-    retrieved_articles: list[str] = []
-    fallback_reason: str | None = None
+    #: what was answered (its text, citations, retrieved articles...); None when answering raised
+    answer: AnswerRecord | None = None
     latency_ms: float = 0.0
     error: str | None = None
     passed: bool = False
@@ -141,10 +119,6 @@ class ResultRecord(QuestionFields):
     scores: dict[str, Any] | None = None
     #: the LLM judge's verdict, when the run was judged
     judge: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict:
-        """Every key, null included: a results line always has the same shape."""
-        return self.model_dump(mode="json", by_alias=True)
 
 
 def kind_of(value) -> str:

@@ -205,20 +205,21 @@ def _md_failed(r: dict) -> list[str]:
             lines.append(f"- {mark} {_md(fact)}")
     else:
         lines.append("**Expected:** a refusal (the articles do not say)")
-    lines += ["", "**Answered**" + (" (refused)" if r.get("refused") else "") + ":", ""]
-    lines += ["> " + line if line else ">" for line in _cut(r.get("answer") or r.get("error") or "").splitlines()]
+    answer = r.get("answer") or {}
+    lines += ["", "**Answered**" + (" (refused)" if answer.get("refused") else "") + ":", ""]
+    lines += ["> " + line if line else ">" for line in _cut(answer.get("text") or r.get("error") or "").splitlines()]
     invalid = set((r.get("scores") or {}).get("invalid_citations") or [])
-    for c in r["citations"]:
+    for c in answer.get("citations") or []:
         bad = " **(not verbatim in the article)**" if c["n"] in invalid else ""
         lines.append(f"- [{c['n']}] `{c['article_id']}` {_md(c['title'])}, {c.get('date') or 'undated'}{bad}: "
                      f"“{_md(c['quote'])}”")
-    if r.get("related"):
+    if answer.get("related"):
         lines.append("")
         lines.append("Closest passages, not used:")
-        for c in r["related"]:
+        for c in answer["related"]:
             lines.append(f"- `{c['article_id']}`: “{_md(c['quote'])}”")
     lines.append("")
-    lines.append("Retrieved: " + (", ".join(f"`{a}`" for a in r["retrieved_articles"]) or "nothing"))
+    lines.append("Retrieved: " + (", ".join(f"`{a}`" for a in answer.get("retrieved") or []) or "nothing"))
     lines.append("")
     return lines
 
@@ -330,21 +331,22 @@ def _html_failed(r: dict) -> str:
         p.append("</ul>")
     else:
         p.append("<p><b>Expected:</b> a refusal (the articles do not say)</p>")
-    p.append(f"<p><b>Answered</b>{' (refused)' if r.get('refused') else ''}:</p>"
-             f"<blockquote>{_e(_cut(r.get('answer') or r.get('error')))}</blockquote>")
-    if r["citations"]:
+    answer = r.get("answer") or {}
+    p.append(f"<p><b>Answered</b>{' (refused)' if answer.get('refused') else ''}:</p>"
+             f"<blockquote>{_e(_cut(answer.get('text') or r.get('error')))}</blockquote>")
+    if answer.get("citations"):
         invalid = set((r.get("scores") or {}).get("invalid_citations") or [])
         p.append("<ul>")
-        for c in r["citations"]:
+        for c in answer["citations"]:
             bad = " <span class='bad'>(not verbatim in the article)</span>" if c["n"] in invalid else ""
             p.append(f"<li>[{c['n']}] <code>{_e(c['article_id'])}</code> {_e(c['title'])}, "
                      f"{_e(c.get('date') or 'undated')}{bad}: “{_e(c['quote'])}”</li>")
         p.append("</ul>")
-    if r.get("related"):
+    if answer.get("related"):
         p.append("<p class='muted'>Closest passages, not used:</p><ul class='muted'>")
-        p += [f"<li><code>{_e(c['article_id'])}</code>: “{_e(c['quote'])}”</li>" for c in r["related"]]
+        p += [f"<li><code>{_e(c['article_id'])}</code>: “{_e(c['quote'])}”</li>" for c in answer["related"]]
         p.append("</ul>")
-    retrieved = ", ".join(f"<code>{_e(a)}</code>" for a in r["retrieved_articles"]) or "nothing"
+    retrieved = ", ".join(f"<code>{_e(a)}</code>" for a in answer.get("retrieved") or []) or "nothing"
     p.append(f"<p class='muted'>Retrieved: {retrieved} · {r.get('latency_ms', 0):,.0f} ms</p></div>")
     return "\n".join(p)
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot.answer.records import AnswerRecord
 from bot.answer.types import Answer
 from bot.evaluation.metrics import QuestionScores, aggregate, by_category, by_language, counts, score_question
 from bot.evaluation.questions import Question
-from bot.evaluation.records import QuestionFields, ResultRecord, citation_record
+from bot.evaluation.records import QuestionFields, ResultRecord
 from index.retrieval import Filters
 
 log = logging.getLogger("kiosque.eval")
@@ -107,10 +108,7 @@ def record(outcome: Outcome, scores: QuestionScores | None) -> ResultRecord:
             measures.pop(key)
     return ResultRecord(
         **{name: getattr(q, name) for name in QuestionFields.model_fields},
-        answer=a.text if a else None, refused=a.refused if a else None, mode=a.mode if a else None,
-        language=a.language if a else None, citations=[citation_record(c) for c in (a.citations if a else [])],
-        related=[citation_record(c) for c in (a.related if a else [])],
-        retrieved_articles=list(a.retrieved) if a else [], fallback_reason=a.fallback_reason if a else None,
-        latency_ms=round(outcome.latency_ms, 1), error=outcome.error, passed=bool(scores and scores.passed),
-        failures=scores.failures if scores else [f"error: {outcome.error}"], scores=measures,
+        answer=AnswerRecord.of(a) if a else None, latency_ms=round(outcome.latency_ms, 1), error=outcome.error,
+        passed=bool(scores and scores.passed), failures=scores.failures if scores else [f"error: {outcome.error}"],
+        scores=measures,
     )

@@ -1,16 +1,17 @@
 """Composing the answer, the reader's last step: the answer first, in bold, with its citation; then
 the verbatim sentence that contains it, attributed to its article, outlet and date. A list gives
 its items; a why/how question gives the sentence that answers. Frames in the question's language
-come from prompts/answer_frames.toml; quotes stay in the article's language."""
+come from the message catalogue (``[answer]`` in prompts/messages/<lang>.toml); quotes stay in the
+article's language."""
 
 from __future__ import annotations
 
 import re
 
-from bot.answer.frames import frame
 from bot.answer.reader.pipeline import Finding, Reading
 from bot.answer.types import Citation
-from index.dates import format_date
+from bot.dates import format_date
+from bot.messages import say
 from index.retrieval import Source
 
 
@@ -19,7 +20,7 @@ def also_in(source: Source, lang: str) -> tuple[str, ...]:
     out = []
     for copy in source.copies:
         label = copy.outlet or copy.title
-        out.append(f"{label} ({format_date(copy.date, lang)})" if copy.date else label)
+        out.append(say(lang, "source.copy", outlet=label, date=format_date(copy.date, lang)) if copy.date else label)
     return tuple(dict.fromkeys(out))
 
 
@@ -52,23 +53,24 @@ def compose(lang: str, citations: list[Citation], items: list[tuple[str, int]] =
     """(answer text with [n] markers, notes about the sources' dates)."""
     lines: list[str] = []
     if items and len(items) > 1:
-        lines.append(_joined([frame(lang, "answer_item", answer=_one_line(text), n=n) for text, n in items], lang))
+        lines.append(_joined([say(lang, "answer.item", answer=_one_line(text), n=n) for text, n in items], lang))
     elif citations and citations[0].answer_span:
-        lines.append(frame(lang, "answer_item", answer=_one_line(citations[0].answer_span), n=citations[0].n))
+        lines.append(say(lang, "answer.item", answer=_one_line(citations[0].answer_span), n=citations[0].n))
         for c in citations[1:]:  # another article gives the fact otherwise: say so up front
             if c.answer_span and c.article_id != citations[0].article_id:
-                lines[-1] += frame(lang, "answer_other", answer=_one_line(c.answer_span), n=c.n)
+                lines[-1] += say(lang, "answer.other", answer=_one_line(c.answer_span), n=c.n)
     numbered = len(citations) > 1 or not lines
     for i, c in enumerate(citations):
         quote = c.excerpt()
         if i and citations[i - 1].article_id == c.article_id:
-            attribution = frame(lang, "same_article")
+            attribution = say(lang, "answer.same_article")
         elif c.outlet:
-            attribution = frame(lang, "attribution_outlet", title=c.short_title(), outlet=c.outlet, date=c.date_label(lang))
+            attribution = say(lang, "answer.attribution_outlet", title=c.short_title(), outlet=c.outlet,
+                              date=c.date_label(lang))
         else:
-            attribution = frame(lang, "attribution_title", title=c.short_title(), date=c.date_label(lang))
-        key = "quote_numbered" if numbered else "quote"
-        lines.append(frame(lang, key, n=c.n, quote=quote, attribution=attribution))
+            attribution = say(lang, "answer.attribution_title", title=c.short_title(), date=c.date_label(lang))
+        key = "answer.quote_numbered" if numbered else "answer.quote"
+        lines.append(say(lang, key, n=c.n, quote=quote, attribution=attribution))
     notes = date_notes(lang, citations)
     return "\n".join(lines + notes), notes
 
@@ -80,7 +82,7 @@ def _one_line(text: str) -> str:
 def _joined(parts: list[str], lang: str) -> str:
     if len(parts) < 2:
         return "".join(parts)
-    return ", ".join(parts[:-1]) + frame(lang, "and") + parts[-1]
+    return ", ".join(parts[:-1]) + say(lang, "answer.and") + parts[-1]
 
 
 def date_notes(lang: str, citations: list[Citation]) -> list[str]:
@@ -92,15 +94,15 @@ def date_notes(lang: str, citations: list[Citation]) -> list[str]:
     undated = [c for c in by_article.values() if not c.date]
     if len({c.date for c in dated}) < 2:
         if dated and undated:
-            return [frame(lang, "undated", refs=", ".join(f"[{c.n}]" for c in undated))]
+            return [say(lang, "answer.undated", refs=", ".join(f"[{c.n}]" for c in undated))]
         return []
     if len(dated) == 2:
         newer, older = dated
-        notes = [frame(lang, "newer_two", newer=newer.n, newer_date=newer.date_label(lang), older=older.n,
-                       older_date=older.date_label(lang))]
+        notes = [say(lang, "answer.newer_two", newer=newer.n, newer_date=newer.date_label(lang), older=older.n,
+                     older_date=older.date_label(lang))]
     else:
         order = ", ".join(f"[{c.n}] ({c.date_label(lang)})" for c in dated)
-        notes = [frame(lang, "newer_many", order=order)]
+        notes = [say(lang, "answer.newer_many", order=order)]
     if undated:
-        notes.append(frame(lang, "undated", refs=", ".join(f"[{c.n}]" for c in undated)))
+        notes.append(say(lang, "answer.undated", refs=", ".join(f"[{c.n}]" for c in undated)))
     return notes

@@ -20,8 +20,9 @@ from bot.discordbot import policy
 from bot.discordbot.cogs import who_is
 from bot.discordbot.formatting import reindex_report, status_text
 from bot.discordbot.replies import InteractionReply, MessageReply, Reply
-from bot.discordbot.texts import language_of, say
+from bot.discordbot.texts import language_of
 from bot.errors import USER_ERRORS
+from bot.messages import say
 
 log = logging.getLogger("kiosque.discord")
 
@@ -75,29 +76,29 @@ class AdminCog(commands.Cog, name="Admin"):
     async def reindex(self, reply: Reply, who: policy.Who, name: str, lang: str) -> None:
         if not policy.is_admin(who, self.bot.rules):
             log.info("reindex refused to %s (not an admin)", who.user_id)
-            await reply.send(say(lang, "admin_refused"), ephemeral=True)
+            await reply.send(say(lang, "discord.admin_refused"), ephemeral=True)
             return
         running = self.rebuild
         if running is not None:
             since = time.strftime("%H:%M", time.localtime(running.started_at))
-            await reply.send(say(lang, "reindex_running", who=running.started_by, since=since), ephemeral=True)
+            await reply.send(say(lang, "discord.reindex_running", who=running.started_by, since=since), ephemeral=True)
             return
         rebuild = self.rebuild = Rebuild(started_by=name, started_at=time.time())  # no await since the check
         try:
             if isinstance(reply, InteractionReply):
                 await reply.defer()
             else:
-                await reply.send(say(lang, "reindex_started"))
+                await reply.send(say(lang, "discord.reindex_started"))
             log.info("reindex started by %s", who.user_id)
             try:
                 report = await asyncio.to_thread(self.bot.engine.reindex, rebuild.progress)
             except USER_ERRORS as exc:
                 log.warning("reindex failed: %s", exc)
-                await reply.send(say(lang, "reindex_failed", reason=str(exc)))
+                await reply.send(say(lang, "discord.reindex_failed", reason=str(exc)))
                 return
             except Exception:
                 log.exception("reindex crashed")
-                await reply.send(say(lang, "reindex_crashed"))
+                await reply.send(say(lang, "discord.reindex_crashed"))
                 return
             for p in report.problems:
                 log.warning("reindex skipped %s: %s", p["source"], p["reason"])
@@ -112,14 +113,14 @@ class AdminCog(commands.Cog, name="Admin"):
             feeds = await asyncio.to_thread(self.bot.engine.feeds_status)
         except Exception:
             log.exception("status failed")
-            await reply.send(say(lang, "error"), ephemeral=True)
+            await reply.send(say(lang, "discord.error"), ephemeral=True)
             return
         running = []
         if self.rebuild is not None:
             since = time.strftime("%H:%M:%S", time.localtime(self.rebuild.started_at))
-            running.append(say(lang, "status_running", since=since, progress=self.rebuild.describe()))
+            running.append(say(lang, "discord.status_running", since=since, progress=self.rebuild.describe()))
         poll = getattr(self.bot.get_cog("Feeds"), "poll_in_progress", None)
         if poll is not None:
             since = time.strftime("%H:%M:%S", time.localtime(poll.started_at))
-            running.append(say(lang, "status_polling", since=since, progress=poll.describe()))
+            running.append(say(lang, "discord.status_polling", since=since, progress=poll.describe()))
         await reply.send(status_text(info, lang, feeds=feeds, running="\n".join(running) or None), ephemeral=True)

@@ -9,13 +9,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.dates import date_error_message
 from bot.discordbot import history, policy
 from bot.discordbot.cogs import who_is
 from bot.discordbot.cogs.feedback import answer_view
 from bot.discordbot.formatting import render_answer, render_timeline
 from bot.discordbot.memory import AnswerRecord
 from bot.discordbot.replies import InteractionReply, MessageReply, Reply, working
-from bot.discordbot.texts import duration, language_of, say
+from bot.discordbot.texts import duration, language_of
+from bot.messages import say
 from index.dates import DateError
 from index.retrieval import Filters
 
@@ -129,7 +131,7 @@ class AskCog(commands.Cog, name="Ask"):
         try:
             filters = Filters.parse(as_of=as_of, outlets=[source] if source else (), names=OPTION_NAMES)
         except DateError as exc:
-            await reply.send(exc.message(lang), ephemeral=True)
+            await reply.send(date_error_message(exc, lang), ephemeral=True)
             return None
         if not await self.may_ask(interaction, lang, reply):
             return None
@@ -159,7 +161,7 @@ class AskCog(commands.Cog, name="Ask"):
         for r in sorted(self.bot.settings.allowed_roles):
             role = guild.get_role(int(r)) if guild and r.isdigit() else None
             roles.append(role.name if role else r)
-        return say(lang, key, roles=", ".join(roles))
+        return say(lang, f"discord.{key}", roles=", ".join(roles))
 
     async def within_rate(self, user_id: int, lang: str, reply: Reply) -> bool:
         limiter = self.bot.rate_limiter
@@ -167,7 +169,7 @@ class AskCog(commands.Cog, name="Ask"):
         if result.allowed:
             return True
         wait = max(1, round(result.retry_after + 0.49))
-        await reply.send(say(lang, "rate_limited", count=limiter.count, window=duration(limiter.seconds, lang),
+        await reply.send(say(lang, "discord.rate_limited", count=limiter.count, window=duration(limiter.seconds, lang),
                              wait=wait), ephemeral=True)
         return False
 
@@ -213,6 +215,6 @@ class AskCog(commands.Cog, name="Ask"):
 
     async def apologise(self, reply: Reply, lang: str) -> None:
         try:
-            await reply.send(say(lang, "error"), ephemeral=True)
+            await reply.send(say(lang, "discord.error"), ephemeral=True)
         except discord.HTTPException:
             log.exception("could not even apologise")

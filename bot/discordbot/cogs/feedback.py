@@ -21,7 +21,8 @@ from bot.discordbot.feedback import append_jsonl, feedback_record
 from bot.discordbot.formatting import render_passages
 from bot.discordbot.memory import AnswerRecord
 from bot.discordbot.replies import InteractionReply
-from bot.discordbot.texts import language_of, say
+from bot.discordbot.texts import language_of
+from bot.messages import say
 
 log = logging.getLogger("kiosque.discord")
 
@@ -45,7 +46,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"kiosque:v
 class PassagesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"kiosque:passages:(?P<key>\d+)"):
     def __init__(self, key: int, lang: str = "fr"):
         super().__init__(discord.ui.Button(
-            style=discord.ButtonStyle.secondary, emoji="📄", label=say(lang, "button_passages"),
+            style=discord.ButtonStyle.secondary, emoji="📄", label=say(lang, "discord.button_passages"),
             custom_id=f"kiosque:passages:{key}",
         ))
         self.key = key
@@ -83,17 +84,17 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         lang = self.lang_of(interaction, record)
         reply = InteractionReply(interaction)
         if record is None:
-            await reply.send(say(lang, "forgotten"), ephemeral=True)
+            await reply.send(say(lang, "discord.forgotten"), ephemeral=True)
             return
         user = interaction.user.id
         if vote == "up":
             record.voted_up.add(user)
             log.info("👍 on answer %s", key)
-            await reply.send(say(lang, "feedback_up"), ephemeral=True)
+            await reply.send(say(lang, "discord.feedback_up"), ephemeral=True)
             return
         if record.feedback_written or user in record.voted_down:
             record.voted_down.add(user)
-            await reply.send(say(lang, "feedback_already"), ephemeral=True)
+            await reply.send(say(lang, "discord.feedback_already"), ephemeral=True)
             return
         record.voted_down.add(user)
         record.feedback_written = True
@@ -103,10 +104,10 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         except OSError:
             record.feedback_written = False
             log.exception("could not write the feedback file %s", path)
-            await reply.send(say(lang, "error"), ephemeral=True)
+            await reply.send(say(lang, "discord.error"), ephemeral=True)
             return
         log.info("👎 on answer %s: candidate question appended to %s", key, path)
-        await reply.send(say(lang, "feedback_down"), ephemeral=True)
+        await reply.send(say(lang, "discord.feedback_down"), ephemeral=True)
 
     async def show_passages(self, interaction: discord.Interaction, key: int) -> None:
         await self.send_passages(interaction, self.bot.memory.get(key))
@@ -115,7 +116,7 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         reply = InteractionReply(interaction)
         lang = self.lang_of(interaction, record)
         if record is None:
-            await reply.send(say(lang, "forgotten"), ephemeral=True)
+            await reply.send(say(lang, "discord.forgotten"), ephemeral=True)
             return
         for part in render_passages(record.answer, self.bot.message_limit):
             await reply.send(part, ephemeral=True)
@@ -127,7 +128,7 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         decision = policy.may_ask(who, self.bot.rules)
         lang = language_of("", str(interaction.locale))
         if not decision.respond:
-            await InteractionReply(interaction).send(say(lang, decision.notice, roles=", ".join(
+            await InteractionReply(interaction).send(say(lang, f"discord.{decision.notice}", roles=", ".join(
                 sorted(self.bot.settings.allowed_roles))), ephemeral=True)
             return
         record = None
@@ -137,6 +138,6 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         else:
             record = self.bot.memory.latest_in(interaction.channel_id)
         if record is None:
-            await InteractionReply(interaction).send(say(lang, "no_recent_answer"), ephemeral=True)
+            await InteractionReply(interaction).send(say(lang, "discord.no_recent_answer"), ephemeral=True)
             return
         await self.send_passages(interaction, record)

@@ -26,8 +26,9 @@ from bot.discordbot.cogs import who_is
 from bot.discordbot.cogs.admin import Rebuild
 from bot.discordbot.formatting import feeds_text, news_messages, split_message
 from bot.discordbot.replies import NO_PINGS, InteractionReply
-from bot.discordbot.texts import language_of, say
+from bot.discordbot.texts import language_of
 from bot.errors import USER_ERRORS
+from bot.messages import say
 from index.feeds.update import UpdateReport
 
 log = logging.getLogger("kiosque.discord")
@@ -138,14 +139,14 @@ class FeedsCog(commands.Cog, name="Feeds"):
         lang = language_of("", str(interaction.locale))
         who = who_is(interaction.user, interaction.channel, interaction.guild, interaction.channel_id)
         if not policy.is_admin(who, self.bot.rules):
-            await reply.send(say(lang, "feeds_refused"), ephemeral=True)
+            await reply.send(say(lang, "discord.feeds_refused"), ephemeral=True)
             return
         await reply.defer(ephemeral=True)
         try:
             feeds = await asyncio.to_thread(self.bot.engine.feeds)
         except Exception:
             log.exception("could not list the feeds")
-            await reply.send(say(lang, "error"), ephemeral=True)
+            await reply.send(say(lang, "discord.error"), ephemeral=True)
             return
         for part in split_message(feeds_text(feeds, lang, self.interval_minutes), self.bot.message_limit):
             await reply.send(part, ephemeral=True)

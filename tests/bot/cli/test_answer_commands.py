@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from bot.answer.records import AnswerRecord, CitationRecord
 from tests.bot.cli.test_index_commands import KIOSQUE, kiosque
 from tests.conftest import ROOT, kiosque_env
 
@@ -33,6 +34,9 @@ def test_ask_json_is_the_answer_object(env):
     assert a["citations"][0]["article_id"] == "003_747d8f32a30fbfc0"
     assert {"n", "title", "outlet", "date", "quote", "start", "end"} <= set(a["citations"][0])
     assert a["retrieved"][0] == "003_747d8f32a30fbfc0" and a["timings_ms"]["total_ms"] > 0
+    # the one definition of an answer on disk reads back what was printed, every key of it
+    assert AnswerRecord.model_validate(a).to_dict() == a and set(a) == set(AnswerRecord.model_fields)
+    assert set(a["citations"][0]) == set(CitationRecord.model_fields) and 0 < a["answerable"] <= 1
 
 
 def test_ask_refuses_when_the_articles_dont_say(env):

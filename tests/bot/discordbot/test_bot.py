@@ -187,8 +187,8 @@ async def test_plain_channel_questions(fake, start_bot, kiosque):
 
 async def test_long_answer_is_split_at_boundaries_and_keeps_its_sources_whole(fake, start_bot, kiosque):
     """Real answers over five short seeds fit in Discord's 2,000 characters, so this bot's limit is lowered
-    to 600: the same splitting, on a real answer (formatting is unit-tested at 2,000 too)."""
-    limit = 600
+    to 350: the same splitting, on a real answer (formatting is unit-tested at 2,000 too)."""
+    limit = 350
     bot = await start_bot(message_limit=limit)
     mark = fake.mark()
     q = await fake.say(SHOIGU, mention_bot=True)

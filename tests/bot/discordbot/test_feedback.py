@@ -34,7 +34,7 @@ def test_record_is_an_eval_question_with_provenance():
     assert r["answer_given"].startswith("« quote 1 »") and r["refused"] is False
     assert [c["article_id"] for c in r["citations"]] == ["art-b", "art-a", "art-b"]
     assert r["citations"][0] == {"n": 1, "article_id": "art-b", "title": "T1", "outlet": "O", "date": "2026-01-12",
-                                 "quote": "quote 1"}
+                                 "date_source": "metadata", "quote": "quote 1", "start": 0, "end": 7, "also_in": []}
     assert r["resolved_question"] == "Qui a vu Shoigu ? Et quand ?" and r["history"] == ["Qui a vu Shoigu ?"]
     assert r["discord"] == {"guild_id": "10", "channel_id": "789", "message_id": "456"}
 

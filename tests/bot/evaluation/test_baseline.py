@@ -8,7 +8,7 @@ import pytest
 
 from bot.evaluation.baseline import BaselineError, compare, is_worse, load_run
 from bot.evaluation.evaluate import evaluate, write_run
-from bot.evaluation.records import ResultRecord
+from bot.evaluation.records import FORMAT_VERSION, ResultRecord
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
 
 Q1 = "Sergueï Choïgou s'est entretenu avec Ali Akbar Ahmadian."
@@ -83,7 +83,11 @@ def test_bad_baselines_are_named(tmp_path):
     (tmp_path / "half" / "results.jsonl").write_text('{"id": "a", "passed": true}\n')
     with pytest.raises(BaselineError, match="no metrics"):
         load_run(tmp_path / "half")
-    (tmp_path / "half" / "summary.json").write_text(json.dumps({"metrics": {}}))
+    (tmp_path / "half" / "summary.json").write_text(json.dumps({"metrics": {}, "format": 2}))
+    with pytest.raises(BaselineError, match="written in results format 2, this Kiosque reads format 3; run `kiosque "
+                                            "eval` with this version to make a new baseline"):
+        load_run(tmp_path / "half")  # an older run's results.jsonl has another shape: said, not misread
+    (tmp_path / "half" / "summary.json").write_text(json.dumps({"metrics": {}, "format": FORMAT_VERSION}))
     good = json.dumps(ResultRecord(id="a", question="Q", passed=True).to_dict())
     (tmp_path / "half" / "results.jsonl").write_text(good + '\n{"id": "b", "question": "Q", "pased": true}\n')
     with pytest.raises(BaselineError, match="line 2: not a result: unknown key 'pased'$"):

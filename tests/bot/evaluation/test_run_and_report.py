@@ -7,8 +7,10 @@ from datetime import date
 
 import pytest
 
+from bot.answer.records import AnswerRecord
 from bot.evaluation.evaluate import evaluate, write_run
 from bot.evaluation.questions import parse_lines
+from bot.evaluation.records import ResultRecord
 from bot.evaluation.runner import run_questions
 from index.retrieval import Filters
 from tests.bot.evaluation.helpers import TEXTS, answer, cite, question
@@ -91,12 +93,16 @@ def test_results_summary_and_reports(tmp_path):
 
     rows = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     who = rows[0]
-    for key in ("id", "question", "answer", "refused", "citations", "retrieved_articles", "scores", "latency_ms"):
-        assert key in who
-    assert who["citations"] == [{"n": 1, "article_id": "a1", "title": "Title a1", "outlet": "Outlet",
-                                 "date": "2026-01-12", "url": None, "quote": QUOTE1}]
-    assert who["retrieved_articles"] == ["a1", "a2"] and who["scores"]["fact_recall"] == 1.0
-    assert who["related"] == [] and rows[1]["related"][0]["article_id"] == "a2"
+    assert set(who) == set(ResultRecord.model_fields) and set(who["answer"]) == set(AnswerRecord.model_fields)
+    # what was answered is the object `kiosque ask --json` prints, and it reads back
+    assert who["answer"] == AnswerRecord.of(answer_fn(who["question"])).to_dict()
+    assert AnswerRecord.model_validate(who["answer"]) == results[0].answer
+    assert who["answer"]["citations"] == [{
+        "n": 1, "article_id": "a1", "title": "Title a1", "outlet": "Outlet", "date": "2026-01-12",
+        "date_source": "dateline", "url": None, "quote": QUOTE1, "start": 0, "end": len(QUOTE1), "also_in": [],
+        "answer_span": None, "span_start": None, "span_end": None}]
+    assert who["answer"]["retrieved"] == ["a1", "a2"] and who["scores"]["fact_recall"] == 1.0
+    assert who["answer"]["related"] == [] and rows[1]["answer"]["related"][0]["article_id"] == "a2"
     assert rows[2]["failures"] == ["citations not verbatim in their article: [1]"]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["metrics"] == m
     assert (tmp_path / "run" / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -68,7 +68,7 @@ def test_the_seed_eval_meets_its_thresholds(seed_run):
         assert (run / name).is_file(), name
     results = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
     assert len(results) == summary["counts"]["questions"]
-    assert all(r["retrieved_articles"] for r in results)
+    assert all(r["answer"]["retrieved"] for r in results)
     assert sum(r["passed"] for r in results) == summary["counts"]["passed"]
 
 
@@ -102,7 +102,7 @@ def test_judge_through_the_command(seed_run, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads(proc.stdout)
     answered = [json.loads(line) for line in (tmp_path / "judged" / "results.jsonl").read_text().splitlines()]
-    not_refused = [r for r in answered if not r["refused"]]
+    not_refused = [r for r in answered if not r["answer"]["refused"]]
     assert not_refused and all(r["judge"]["reason"] == "fake judge" for r in not_refused)
     assert summary["judge"]["judged"] == len(not_refused) and summary["judge"]["label"] == "LLM-judged"
     assert summary["metrics"]["judge_faithfulness"] == 1.0 and summary["metrics"]["judge_correctness"] == 0.5
