@@ -28,7 +28,8 @@ def store_config(settings: Settings) -> StoreConfig:
     return StoreConfig(
         dir=Path(s.store.dir), chroma_mode=s.store.chroma_mode, chroma_host=s.store.chroma_host,
         chroma_port=s.store.chroma_port, collection=s.store.collection, language=s.retrieval.language,
-        bm25_k1=s.retrieval.bm25_k1, bm25_b=s.retrieval.bm25_b,
+        bm25_k1=s.retrieval.bm25_k1, bm25_b=s.retrieval.bm25_b, article_bm25_k1=s.retrieval.article_bm25_k1,
+        article_bm25_b=s.retrieval.article_bm25_b, article_title_weight=s.retrieval.article_title_weight,
         chunk_target_chars=s.chunk.target_chars, chunk_max_chars=s.chunk.max_chars,
     )
 
@@ -77,8 +78,9 @@ class Kiosque:
     @cached_property
     def retriever(self) -> HybridRetriever:
         r = self.settings.retrieval
-        return HybridRetriever(self.store, self.embedder, candidates=r.candidates,
-                               fusion=r.fusion, dense_weight=r.dense_weight, rrf_k=r.rrf_k)
+        return HybridRetriever(self.store, self.embedder, candidates=r.candidates, fusion=r.fusion,
+                               dense_weight=r.dense_weight, rrf_k=r.rrf_k, article_share=r.article_share,
+                               article_candidates=r.article_candidates)
 
     def embedder_plan(self) -> dict:
         """What the embedder runs as, without loading it (for `status`)."""

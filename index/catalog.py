@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNI
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (chunk_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS signatures (article_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS title_terms (article_id TEXT PRIMARY KEY, terms BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS copies (article_id TEXT PRIMARY KEY, canonical TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ingests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at REAL NOT NULL, finished_at REAL,
@@ -150,13 +151,25 @@ class Catalog:
         return dict(self.db.execute("SELECT article_id, canonical FROM copies"))
 
     def article_texts(self, ids: Iterable[str]) -> dict[str, str]:
+        return self._article_column("text", ids)
+
+    def titles(self, ids: Iterable[str]) -> dict[str, str]:
+        return self._article_column("title", ids)
+
+    def _article_column(self, column: str, ids: Iterable[str]) -> dict[str, str]:
         ids = list(ids)
         out: dict[str, str] = {}
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            out.update(self.db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", part))
+            out.update(self.db.execute(f"SELECT id, {column} FROM articles WHERE id IN ({marks})", part))
         return out
+
+    def title_terms(self) -> dict[str, np.ndarray]:
+        """article id -> global term ids of its title (for the article-level keyword list); articles
+        committed before titles were analysed have no row until the next ingest adds it."""
+        return {aid: np.frombuffer(blob, dtype=np.uint32) for aid, blob in self.db.execute(
+            "SELECT article_id, terms FROM title_terms")}
 
     # -- chunks and terms ---------------------------------------------------------------------
     def chunk_rows(self) -> list[ChunkRow]:
@@ -260,6 +273,7 @@ class Catalog:
         extra_meta: dict[str, str] | None = None,
         signatures: dict[str, np.ndarray] | None = None,
         copies: dict[str, str] | None = None,
+        title_terms: dict[str, bytes] | None = None,
     ) -> None:
         """Make an ingest visible, all or nothing: article rows, their chunks, the generation and
         the keyword index pointer change in one SQLite transaction. Chunks that stop being
@@ -289,6 +303,8 @@ class Catalog:
             db.executemany("DELETE FROM signatures WHERE article_id = ?", [(a,) for a in delete_articles])
             db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)",
                            [(a, np.asarray(sig, dtype=np.uint64).tobytes()) for a, sig in (signatures or {}).items()])
+            db.executemany("DELETE FROM title_terms WHERE article_id = ?", [(a,) for a in delete_articles])
+            db.executemany("INSERT OR REPLACE INTO title_terms VALUES (?, ?)", list((title_terms or {}).items()))
             if copies is not None:
                 db.execute("DELETE FROM copies")
                 db.executemany("INSERT INTO copies VALUES (?, ?)", list(copies.items()))

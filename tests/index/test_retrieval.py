@@ -87,10 +87,55 @@ def test_filtered_dense_side_matches_chromas_own_filter(seeds_store, embedder, m
 
 
 def test_keyword_rows_are_filtered_like_the_articles(retriever, seeds_store):
-    keyword = seeds_store.keyword_index()
+    keyword, articles = seeds_store.keyword_index(), seeds_store.article_keyword_index()
     chunks = retriever._chunk_map()
     for filters in (Filters(date_to="2025-01-01"), Filters(outlets=("brussels",)),
                     Filters(date_from="2024-01-01", outlets=("morning",))):
         mask = retriever._keyword_mask(keyword, chunks, filters)
         want = [filters.admits(*chunks.article_info.get(chunks.spans[c][0], (None, None))) for c in keyword.chunk_ids]
         assert mask.tolist() == want and any(want)
+        # rows of the article-level list are articles
+        mask = retriever._keyword_mask(articles, chunks, filters)
+        assert mask.tolist() == [filters.admits(*chunks.article_info[a]) for a in articles.chunk_ids] and any(mask)
+
+
+def test_articles_only_the_article_list_found_get_their_best_passages(seeds_store, embedder):
+    """With one chunk candidate per list, the other sources come from the article-level list: each
+    gets its passages, best BM25 chunk first, scored below the article."""
+    narrow = HybridRetriever(seeds_store, embedder, candidates=1, article_share=1.0)
+    question = "Russie Iran Israël Poutine ambassadeur"
+    result = narrow.search(question, k=5, passages_per_source=2)
+    from_chunks = {p.article_id for p in narrow.search_chunks(question)}
+    only_listed = [s for s in result.sources if s.article.id not in from_chunks]
+    assert len(result.sources) == 5 and len(only_listed) >= 3
+    keyword = seeds_store.keyword_index()
+    scores = keyword.scores(question)
+    for source in only_listed:
+        assert len(source.passages) == 2 and source.passages[0].score <= source.score
+        for p in source.passages:
+            assert source.article.text[p.start : p.end] == p.text and p.keyword_rank is None
+        own = [r.id for r in seeds_store.catalog.chunk_rows() if r.article_id == source.article.id]
+        assert source.passages[0].chunk_id == max(own, key=lambda c: scores[keyword.row_of[c]])
+    # filters hold for what the article-level list brings too
+    filtered = narrow.search(question, k=5, filters=Filters(date_to="2025-01-01"))
+    assert filtered.article_ids == ["003_747d8f32a30fbfc0"]
+
+
+def test_the_article_share_moves_the_keyword_side_from_chunks_to_articles(seeds_store, embedder):
+    """Share 0: an article ranks as its best chunk. Share 1: as its best chunk's dense term plus its
+    rank in the article-level list; passages keep the chunk fusion either way."""
+    question = "Russie Iran accord de partenariat"
+    plain = HybridRetriever(seeds_store, embedder, article_share=0.0)
+    passages = plain.search_chunks(question)
+    order = list(dict.fromkeys(p.article_id for p in passages))
+    assert plain.search(question, k=5).article_ids == order[:5]
+
+    by_articles = HybridRetriever(seeds_store, embedder, article_share=1.0)
+    listed = [aid for aid, _ in seeds_store.article_keyword_index().search(question, 5)]
+    k = by_articles.rrf_k
+    for source in by_articles.search(question, k=5).sources:
+        dense = max((1 / (k + p.dense_rank) for p in passages if p.article_id == source.article.id and p.dense_rank),
+                    default=0.0)
+        assert source.score == pytest.approx(dense + 1 / (k + listed.index(source.article.id) + 1), abs=1e-5)
+        assert [p.chunk_id for p in source.passages] == [
+            p.chunk_id for p in passages if p.article_id == source.article.id][:3]
