@@ -94,8 +94,6 @@ class RetrievalResult:
 class _ChunkMap:
     generation: int = -1
     spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
-    #: article id -> its chunk ids in text order
-    chunks_of: dict[str, list[str]] = field(default_factory=dict)
     article_info: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     #: article id -> canonical id of its wire-copy group, and the members of each group
     canonical: dict[str, str] = field(default_factory=dict)
@@ -145,17 +143,13 @@ class HybridRetriever:
         if self._map.generation != generation:
             with self._lock:
                 if self._map.generation != generation:
-                    rows = catalog.chunk_rows()
-                    spans = {r.id: (r.article_id, r.start, r.end) for r in rows}
-                    chunks_of: dict[str, list[str]] = {}
-                    for r in rows:  # ordered by article and position
-                        chunks_of.setdefault(r.article_id, []).append(r.id)
+                    spans = {r.id: (r.article_id, r.start, r.end) for r in catalog.chunk_rows()}
                     info = {aid: (date, outlet) for aid, date, outlet in catalog.article_meta()}
                     canonical = catalog.copy_groups()
                     members: dict[str, list[str]] = {}
                     for aid, root in sorted(canonical.items()):
                         members.setdefault(root, []).append(aid)
-                    self._map = _ChunkMap(generation, spans, chunks_of, info, canonical, members)
+                    self._map = _ChunkMap(generation, spans, info, canonical, members)
         return self._map
 
     def _keyword_mask(self, keyword, chunks: _ChunkMap, filters: Filters) -> np.ndarray | None:
@@ -317,7 +311,8 @@ class HybridRetriever:
         """Passages for an article that only the article-level list found: its chunks with the best
         BM25 scores (the first ones when none matches), scored just below the article."""
         keyword = self.store.keyword_index()
-        ids = chunks.chunks_of.get(aid, [])
+        # asked of the catalog for the few articles concerned (a map of every article's chunks costs memory)
+        ids = [cid for cid in self.store.catalog.chunk_ids_of([aid])[aid] if cid in chunks.spans]
         rows = [keyword.row_of.get(cid) for cid in ids]
         bm25 = [float(keyword_scores[r]) if r is not None and r < keyword_scores.size else 0.0 for r in rows]
         best = sorted(range(len(ids)), key=lambda i: (-bm25[i], i))[:n]
