@@ -4,7 +4,7 @@ already indexed, and scored on the first half of the questions ("tune") and the 
 ("held-out") separately. Choose on "tune"; read "held-out" to see whether the choice generalises.
 
     .venv/bin/python benchmarks/retrieval_sweep.py orangesum ../shared/data/orangesum --store S \\
-        --grid retrieval__article_share=0,0.5,1 --grid retrieval__rrf_k=5,10
+        --grid retrieval__article_weight=0,1,1.5 --grid retrieval__rrf_k=5,10
     .venv/bin/python benchmarks/retrieval_sweep.py piaf ../shared/data/piaf --store S --grid ...
 
 Query vectors are computed once and the dense side's answers remembered per query, so a grid

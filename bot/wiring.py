@@ -79,8 +79,8 @@ class Kiosque:
     def retriever(self) -> HybridRetriever:
         r = self.settings.retrieval
         return HybridRetriever(self.store, self.embedder, candidates=r.candidates, fusion=r.fusion,
-                               dense_weight=r.dense_weight, rrf_k=r.rrf_k, article_share=r.article_share,
-                               article_candidates=r.article_candidates)
+                               dense_weight=r.dense_weight, rrf_k=r.rrf_k, article_weight=r.article_weight,
+                               chunk_keyword_weight=r.chunk_keyword_weight, article_candidates=r.article_candidates)
 
     def embedder_plan(self) -> dict:
         """What the embedder runs as, without loading it (for `status`)."""

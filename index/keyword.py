@@ -64,6 +64,13 @@ class Analyzer:
     def _stem_uncached(self, word: str) -> str:
         return fold(self._stemmer.stemWord(word))
 
+    def stopword_share(self, text: str) -> float:
+        """The share of a text's words that are stopwords of this analyser's language: a question
+        in that language has many (the French seed questions: 0.29 to 0.67), one in another language
+        few (the English ones: 0 to 0.20)."""
+        words = [w for w in _WORD.findall(text.lower()) if not w.isdigit()]
+        return sum(w in self.stopwords for w in words) / len(words) if words else 0.0
+
     def terms(self, text: str) -> list[str]:
         out = []
         for word in _WORD.findall(text.lower()):

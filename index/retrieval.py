@@ -102,6 +102,10 @@ class _ChunkMap:
 
 #: with filters, the dense side first looks this many times deeper into the unfiltered ranking
 OVERFETCH = 8
+#: a query whose words are less than this share of stopwords of the keyword analyser's language is in
+#: another language: the article-level list, all keywords, would only add stray matches (it cost two
+#: English seed questions their answer); it is then left out and articles rank as before it existed
+OWN_LANGUAGE_SHARE = 0.25
 
 
 class HybridRetriever:
@@ -113,12 +117,14 @@ class HybridRetriever:
     ``1 - dense_weight`` / ``dense_weight``: better still on PIAF, worse on the seed questions
     (English ones above all, where the keyword side finds stray matches).
 
-    When articles are ranked, ``article_share`` of the keyword side goes to the article-level list
-    (BM25 over whole articles, titles included) and the rest to the chunk keyword list; an article
+    When articles are ranked, the article-level list (BM25 over whole articles, titles included)
+    joins with ``article_weight``, and the chunk keyword list counts ``chunk_keyword_weight``: a
+    question that sums up a story matches the whole article better than any one passage. An article
     that only the article-level list found gets its best BM25 chunks as passages."""
 
     def __init__(self, store: Store, embedder, *, candidates: int = 50, fusion: str = "rrf", rrf_k: int = 5,
-                 dense_weight: float = 0.5, article_share: float = 0.0, article_candidates: int = 50):
+                 dense_weight: float = 0.5, article_weight: float = 1.25, chunk_keyword_weight: float = 0.25,
+                 article_candidates: int = 50):
         if fusion not in ("convex", "rrf"):
             raise ValueError(f"unknown fusion {fusion!r}: 'convex' or 'rrf'")
         self.store = store
@@ -127,9 +133,10 @@ class HybridRetriever:
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
-        #: the share of the keyword side that the article-level list carries when articles are ranked
-        #: (the chunk keyword list keeps the rest; passages are still ranked with the whole of it)
-        self.article_share = article_share
+        #: when articles are ranked: the weight of the article-level list, and the chunk keyword list's
+        #: (the dense list counts 1; passages are always ranked with both chunk lists at 1)
+        self.article_weight = article_weight
+        self.chunk_keyword_weight = chunk_keyword_weight
         self.article_candidates = article_candidates
         self._map = _ChunkMap()
         self._lock = threading.Lock()
@@ -195,7 +202,8 @@ class HybridRetriever:
         return self._search_chunks(query, k, filters or Filters(), timings, query_vector)[0]
 
     def _search_chunks(self, query: str, k: int | None, filters: Filters, timings: dict | None,
-                       query_vector: np.ndarray | None) -> tuple[list[Passage], np.ndarray, dict[str, float]]:
+                       query_vector: np.ndarray | None, article_list: bool = False,
+                       ) -> tuple[list[Passage], np.ndarray, dict[str, float]]:
         """The fused chunk ranking, the BM25 score of every keyword row (for passages of articles
         that only the article-level list found), and what the chunks give each article's score."""
         k = k or self.candidates
@@ -240,9 +248,10 @@ class HybridRetriever:
             aid, start, end = chunks.spans[cid]
             passages.append(Passage(cid, aid, start, end, "", fused[cid], krank.get(cid), drank.get(cid),
                                     dscore.get(cid)))
-        # what the chunks give their article (its best one) when the article-level list has its share
-        share = self._share()
-        for_articles = self._fuse(krank, kscore, drank, dscore, keyword_weight=1.0 - share) if share else fused
+        # what the chunks give their article (its best one), the keyword list reweighted when the
+        # article-level list is there to carry the keyword side too
+        for_articles = (self._fuse(krank, kscore, drank, dscore, keyword_weight=self.chunk_keyword_weight)
+                        if article_list else fused)
         by_article: dict[str, float] = {}
         for cid in order:
             aid = chunks.spans[cid][0]
@@ -287,22 +296,21 @@ class HybridRetriever:
                 fused[cid] = fused.get(cid, 0.0) + weight * ((score - lo) / (hi - lo) if hi > lo else 1.0)
         return fused
 
-    def _share(self) -> float:
-        """The article-level list's share of the keyword side: 0 for a store that has no such list yet."""
-        return self.article_share if self.store.article_keyword_index() is not None else 0.0
+    def _article_list_used(self, query: str) -> bool:
+        """Off with a zero weight, in a store indexed before the list existed (until its next ingest),
+        and for a query in another language than the keyword analyser's."""
+        return (self.article_weight > 0 and self.store.article_keyword_index() is not None
+                and self.store.analyzer.stopword_share(query) >= OWN_LANGUAGE_SHARE)
 
     def _article_list(self, query: str, chunks: _ChunkMap, filters: Filters) -> dict[str, float]:
         """What the article-level keyword list adds to each article's score."""
-        share = self._share()
-        if not share:
-            return {}
         index = self.store.article_keyword_index()
         hits = [(aid, score) for aid, score in index.search(query, self.article_candidates,
                                                             self._keyword_mask(index, chunks, filters))
                 if aid in chunks.article_info]
         if self.fusion == "rrf":
-            return {aid: share / (self.rrf_k + rank) for rank, (aid, _) in enumerate(hits, start=1)}
-        weight = (1.0 - self.dense_weight) * share
+            return {aid: self.article_weight / (self.rrf_k + rank) for rank, (aid, _) in enumerate(hits, start=1)}
+        weight = (1.0 - self.dense_weight) * self.article_weight
         lo, hi = (min(s for _, s in hits), max(s for _, s in hits)) if hits else (0.0, 0.0)
         return {aid: weight * ((score - lo) / (hi - lo) if hi > lo else 1.0) for aid, score in hits}
 
@@ -329,7 +337,8 @@ class HybridRetriever:
             return RetrievalResult([], timings, None)
         qvec = self.embedder.embed_queries([query])[0]
         embed_ms = (time.perf_counter() - t0) * 1e3
-        ranked, keyword_scores, score = self._search_chunks(query, None, filters, timings, qvec)
+        article_list = self._article_list_used(query)
+        ranked, keyword_scores, score = self._search_chunks(query, None, filters, timings, qvec, article_list)
         timings["embed_query_ms"] = embed_ms
         chunks = self._chunk_map()
         grouped: dict[str, list[Passage]] = {}
@@ -338,7 +347,7 @@ class HybridRetriever:
         # an article scores as its best chunk (long articles must not win by sheer number of chunks),
         # plus what the article-level list gives it (a question about the whole story finds it there)
         t1 = time.perf_counter()
-        for aid, part in self._article_list(query, chunks, filters).items():
+        for aid, part in (self._article_list(query, chunks, filters) if article_list else {}).items():
             score[aid] = score.get(aid, 0.0) + part
         timings["article_keyword_ms"] = (time.perf_counter() - t1) * 1e3
         # wire copies of one story are one source (the best-scoring copy speaks for the group)

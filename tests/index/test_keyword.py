@@ -78,3 +78,10 @@ def test_article_list_is_built_with_the_chunks_and_counts_the_title(tmp_path):
 
     build_generation(tmp_path / "gen-1", list(chunks), list(chunks.values()), vocab, k1=0.9, b=0.4)
     assert load_article_index(tmp_path / "gen-1", a) is None and article_params(tmp_path / "gen-1") is None
+
+
+def test_stopword_share_tells_the_analysers_language_from_another():
+    a = Analyzer("french")
+    assert a.stopword_share("Qui a remis la lettre de Khamenei à Poutine ?") > 0.3
+    assert a.stopword_share("Who delivered Khamenei's letter to Putin?") < 0.2
+    assert a.stopword_share("") == 0.0 and a.stopword_share("2024 1984") == 0.0
