@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -172,6 +173,7 @@ def serve(store_dir: Path, queries: list[str], questions: list[str], warmup: int
     counts = app.store.catalog.counts()
     app.close()
     return {
+        "load_average": os.getloadavg(),
         "articles": counts["articles"], "chunks": counts["chunks"], "rankings": rankings, "load_seconds": load,
         "rss_mb": rss, "retrieval_ms": {"p50": median(latencies), "p95": float(np.percentile(latencies, 95)),
                                         **{f"{k}_p50": median(v) for k, v in parts.items()}},
