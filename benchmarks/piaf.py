@@ -59,17 +59,19 @@ def build(store_dir: Path, paragraphs: list[dict], overrides: dict):
 
 
 def rankings(app, questions: list[dict], candidates: int) -> tuple[dict[str, list[list[str]]], dict]:
-    """keyword, dense and hybrid article rankings for every question, plus per-query timings."""
+    """keyword (chunks), keyword (the article-level list), dense and hybrid article rankings for every
+    question, plus per-query timings."""
     store, retriever = app.store, app.retriever
     article_of = {r.id: r.article_id for r in store.catalog.chunk_rows()}
-    keyword = store.keyword_index()
+    keyword, articles = store.keyword_index(), store.article_keyword_index()
     texts = [q["question"] for q in questions]
     qvecs = app.embedder.embed_queries(texts)
-    out = {"keyword": [], "dense": [], "hybrid": []}
+    out = {"keyword": [], "keyword, articles": [], "dense": [], "hybrid": []}
     times = []
     for text, qvec in zip(texts, qvecs):
         hits = keyword.search(text, candidates)
         out["keyword"].append(distinct_articles([c for c, _ in hits], article_of, DEPTH))
+        out["keyword, articles"].append([a for a, _ in articles.search(text, DEPTH)] if articles is not None else [])
         dense = store.vectors.query(qvec, candidates)
         out["dense"].append(distinct_articles([c for c, _ in dense], article_of, DEPTH))
         t0 = time.perf_counter()
@@ -114,7 +116,7 @@ def main() -> None:
     gold = [q["context_id"] for q in questions]
     results, rows = {}, []
     for split, sl in splits.items():
-        for mode in ("keyword", "dense", "hybrid"):
+        for mode in ranked:
             m = hit_metrics(ranks_of_gold(ranked[mode][sl], gold[sl]))
             results.setdefault(split, {})[mode] = m
             rows.append({"questions": split, "retriever": mode, "n": m["n"], "hit@1": m["hit@1"],

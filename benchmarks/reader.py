@@ -188,11 +188,11 @@ def main() -> None:
             print(f"{name}: {json.dumps(results[name])}", flush=True)
     app.close()
 
-    curve = refusal_curve(*answers["reader, never refusing"], held)
-    plot(curve, default, args.plot)
     from bot.answer.reader.weights import default_weights
 
     default = default_weights().refusal_threshold
+    curve = refusal_curve(*answers["reader, never refusing"], held)
+    plot(curve, default, args.plot)
     rows = [{"system": k, **v} for k, v in results.items()]
     cols = ["system", "n", "contains_gold", "false_refusal", "refused_unanswerable", "gold_paragraph_cited", "span_f1",
             "span_em", "median_answer_chars", "answer_ms_p50"]

@@ -140,6 +140,16 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)
     bm25_k1: float = Field(0.9, ge=0.0)
     bm25_b: float = Field(0.4, ge=0.0, le=1.0)
+    #: when articles are ranked: the weight of the article-level keyword list (BM25 over whole articles,
+    #: titles included; 0 = off) and of the chunk keyword list; the dense list counts 1
+    article_weight: float = Field(1.25, ge=0.0)
+    chunk_keyword_weight: float = Field(0.25, ge=0.0)
+    #: articles fetched from the article-level list before fusion
+    article_candidates: int = Field(50, ge=1)
+    #: BM25 of the article-level list, and how many times an article's title counts
+    article_bm25_k1: float = Field(1.2, ge=0.0)
+    article_bm25_b: float = Field(0.75, ge=0.0, le=1.0)
+    article_title_weight: int = Field(3, ge=0)
 
 
 class AnswerSettings(BaseModel):

@@ -40,7 +40,8 @@ def store_config(settings: Settings) -> StoreConfig:
         chroma_port=s.store.chroma_port, chroma_ssl=s.store.chroma_ssl, chroma_ca_file=s.store.chroma_ca_file,
         chroma_headers=chroma_headers(settings), chroma_tenant=s.store.chroma_tenant,
         chroma_database=s.store.chroma_database, collection=s.store.collection, language=s.retrieval.language,
-        bm25_k1=s.retrieval.bm25_k1, bm25_b=s.retrieval.bm25_b,
+        bm25_k1=s.retrieval.bm25_k1, bm25_b=s.retrieval.bm25_b, article_bm25_k1=s.retrieval.article_bm25_k1,
+        article_bm25_b=s.retrieval.article_bm25_b, article_title_weight=s.retrieval.article_title_weight,
         chunk_target_chars=s.chunk.target_chars, chunk_max_chars=s.chunk.max_chars,
     )
 
@@ -157,8 +158,9 @@ class Kiosque:
     @cached_property
     def retriever(self) -> HybridRetriever:
         r = self.settings.retrieval
-        return HybridRetriever(self.store, self.embedder, candidates=r.candidates,
-                               fusion=r.fusion, dense_weight=r.dense_weight, rrf_k=r.rrf_k)
+        return HybridRetriever(self.store, self.embedder, candidates=r.candidates, fusion=r.fusion,
+                               dense_weight=r.dense_weight, rrf_k=r.rrf_k, article_weight=r.article_weight,
+                               chunk_keyword_weight=r.chunk_keyword_weight, article_candidates=r.article_candidates)
 
     def embedder_plan(self) -> dict:
         """What the embedder runs as, without loading it (for `status`)."""

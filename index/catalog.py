@@ -72,6 +72,9 @@ class Migration:
 #: in one transaction, and a catalog of a later version is refused untouched.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("articles, chunks, terms, the ingest journal, wire copies", _FIRST_SCHEMA),
+    Migration("the terms of each article's title, for the article-level keyword list (an existing store's "
+              "are filled by its next ingest, without embedding)",
+              "CREATE TABLE title_terms (article_id TEXT PRIMARY KEY, terms BLOB NOT NULL)"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: SQLite failures of the disk rather than of the schema: reported as storage problems, as they are
@@ -266,13 +269,25 @@ class Catalog:
         return dict(self.db.execute("SELECT article_id, canonical FROM copies"))
 
     def article_texts(self, ids: Iterable[str]) -> dict[str, str]:
+        return self._article_column("text", ids)
+
+    def titles(self, ids: Iterable[str]) -> dict[str, str]:
+        return self._article_column("title", ids)
+
+    def _article_column(self, column: str, ids: Iterable[str]) -> dict[str, str]:
         ids = list(ids)
         out: dict[str, str] = {}
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            out.update(self.db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", part))
+            out.update(self.db.execute(f"SELECT id, {column} FROM articles WHERE id IN ({marks})", part))
         return out
+
+    def title_terms(self) -> dict[str, np.ndarray]:
+        """article id -> global term ids of its title (for the article-level keyword list); articles
+        committed before titles were analysed have no row until the next ingest adds it."""
+        return {aid: np.frombuffer(blob, dtype=np.uint32) for aid, blob in self.db.execute(
+            "SELECT article_id, terms FROM title_terms")}
 
     # -- chunks and terms ---------------------------------------------------------------------
     def chunk_rows(self) -> list[ChunkRow]:
@@ -376,6 +391,7 @@ class Catalog:
         extra_meta: dict[str, str] | None = None,
         signatures: dict[str, np.ndarray] | None = None,
         copies: dict[str, str] | None = None,
+        title_terms: dict[str, bytes] | None = None,
     ) -> None:
         """Make an ingest visible, all or nothing: article rows, their chunks, the generation and
         the keyword index pointer change in one SQLite transaction. Chunks that stop being
@@ -405,6 +421,8 @@ class Catalog:
             db.executemany("DELETE FROM signatures WHERE article_id = ?", [(a,) for a in delete_articles])
             db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)",
                            [(a, np.asarray(sig, dtype=np.uint64).tobytes()) for a, sig in (signatures or {}).items()])
+            db.executemany("DELETE FROM title_terms WHERE article_id = ?", [(a,) for a in delete_articles])
+            db.executemany("INSERT OR REPLACE INTO title_terms VALUES (?, ?)", list((title_terms or {}).items()))
             if copies is not None:
                 db.execute("DELETE FROM copies")
                 db.executemany("INSERT INTO copies VALUES (?, ?)", list(copies.items()))

@@ -8,7 +8,7 @@ previous index answering and the next ingest converging:
 1. finish the garbage collection a crashed commit may have left;
 2. write the ids of chunks about to be added to the ``pending`` journal, then add them to Chroma
    (invisible: questions only see chunks whose rows are committed);
-3. build the next BM25 generation in its own directory;
+3. build the next BM25 generation (chunk index and article-level list) in its own directory;
 4. commit articles, chunks, generation and keyword pointer in one SQLite transaction;
 5. delete from Chroma the chunks that stopped being committed, and uncommitted leftovers.
 """
@@ -29,7 +29,7 @@ from index.chunking import Chunk, chunk_article
 from index.dates import date_to_int
 from index.embedding_pipeline import EmbeddingPipeline
 from index.errors import STORAGE_ERRORS, IngestBusy, IngestFailed, StoreError, storage_problem
-from index.keyword import build_generation
+from index.keyword import ArticleDocuments, build_generation
 from index.loading import load_paths
 from index.store import Store
 
@@ -50,6 +50,9 @@ class IngestReport(IngestTally):
     duplicates: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    #: nothing changed, but the keyword generation was rebuilt (its article-level list was missing
+    #: or built with other settings)
+    keyword_rebuilt: bool = False
 
     @property
     def changed(self) -> bool:
@@ -151,20 +154,24 @@ class Ingester:
         report.articles_removed = len(removed)
 
         keyword_dir = None
-        signatures, groups = {}, None
-        if report.changed:
+        signatures, groups, titles = {}, None, {}
+        report.keyword_rebuilt = not report.changed and not store.article_list_is_current()
+        if report.changed or report.keyword_rebuilt:
             progress("index", 0, 1)
-            keyword_dir = self._build_keyword(generation, touched, removed, new_chunks)
+            titles = self._title_terms(touched, removed)
+            keyword_dir = self._build_keyword(generation, touched, removed, new_chunks, titles)
+            progress("index", 1, 1)
+        if report.changed:
             signatures, groups = self._find_copies(touched, removed)
             report.wire_copies = len(groups) - len(set(groups.values()))
-            progress("index", 1, 1)
         report.chunks_removed = sum(len(v) for v in catalog.chunk_ids_of(removed).values())
-        report.generation = generation if report.changed else catalog.generation
+        report.generation = generation if keyword_dir else catalog.generation
         report.seconds = round(time.perf_counter() - started, 3)
         catalog.commit(
             generation=report.generation, ingest_id=ingest_id, upsert=touched, new_chunks=new_chunks,
             delete_articles=removed, keyword_dir=keyword_dir, report=report.counts(),
             extra_meta=self._embedder_meta(), signatures=signatures, copies=groups,
+            title_terms={aid: terms.tobytes() for aid, terms in titles.items()},
         )
         self._collect_garbage(leftovers=True)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -304,22 +311,48 @@ class Ingester:
                 to_embed.append((article, chunk))
         return new_chunks, to_embed
 
-    def _build_keyword(self, generation: int, touched: list[Article], removed: list[str], new_chunks) -> str:
+    def _title_terms(self, touched: list[Article], removed: list[str]) -> dict[str, np.ndarray]:
+        """Term ids of the titles of new and changed articles, and of older ones indexed before
+        titles were analysed (their rows are added by this commit)."""
         store, catalog = self.store, self.store.catalog
+        gone = {a.id for a in touched} | set(removed)
+        stored = catalog.title_terms()
+        missing = set(catalog.article_hashes()) - gone - set(stored)
+        titles = {a.id: a.title for a in touched} | catalog.titles(missing)
+        terms = {aid: store.analyzer.terms(title or "") for aid, title in titles.items()}
+        ids = catalog.term_ids({t for ts in terms.values() for t in ts})
+        return {aid: np.asarray([ids[t] for t in ts], dtype=np.uint32) for aid, ts in terms.items()}
+
+    def _build_keyword(self, generation: int, touched: list[Article], removed: list[str], new_chunks,
+                       new_titles: dict[str, np.ndarray]) -> str:
+        store, catalog, config = self.store, self.store.catalog, self.store.config
         skip = {a.id for a in touched} | set(removed)
         chunk_ids: list[str] = []
         arrays: list[np.ndarray] = []
+        # the article-level list: every article, its chunks in order (chunk_terms comes in that order)
+        of_article: dict[str, list[np.ndarray]] = {aid: [] for aid in sorted(set(catalog.article_hashes()) - skip)}
         for cid, aid, terms in catalog.chunk_terms():
             if aid not in skip:
                 chunk_ids.append(cid)
                 arrays.append(terms)
+                of_article[aid].append(terms)
         for aid, entries in new_chunks.items():
+            of_article[aid] = []
             for cid, _pos, _s, _e, blob in entries:
                 chunk_ids.append(cid)
                 arrays.append(np.frombuffer(blob, dtype=np.uint32))
+                of_article[aid].append(arrays[-1])
+        titles = {**catalog.title_terms(), **new_titles}
+        empty = np.zeros(0, dtype=np.uint32)
+        documents = ArticleDocuments(
+            list(of_article),
+            [np.concatenate([np.tile(titles.get(aid, empty), config.article_title_weight), *parts])
+             for aid, parts in of_article.items()],
+            k1=config.article_bm25_k1, b=config.article_bm25_b, title_weight=config.article_title_weight,
+        )
         directory = store.keyword_dir(generation)
         build_generation(directory, chunk_ids, arrays, catalog.vocabulary(),
-                         k1=store.config.bm25_k1, b=store.config.bm25_b)
+                         k1=config.bm25_k1, b=config.bm25_b, articles=documents)
         return directory.name
 
     def _find_copies(self, touched: list[Article], removed: list[str]):

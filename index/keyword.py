@@ -4,6 +4,12 @@ French (stopwords, Snowball stemming, accent folding) and other languages by set
 Each chunk's analysed terms are stored once, as ids, in the catalog; an ingest that changed
 something builds the next BM25 generation from those ids (no re-tokenising), and one that
 changed nothing touches nothing.
+
+A generation also holds an article-level list (``articles/``): BM25 over whole articles, each
+its title (repeated, titles say what the story is) and the terms of all its chunks. A question
+that summarises a story matches the article as a whole better than any one passage
+(docs/benchmarks.md: OrangeSum hit@10 +5 points). It is built in the same temporary directory
+as the chunk index, so both appear at once or not at all.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +64,13 @@ class Analyzer:
     def _stem_uncached(self, word: str) -> str:
         return fold(self._stemmer.stemWord(word))
 
+    def stopword_share(self, text: str) -> float:
+        """The share of a text's words that are stopwords of this analyser's language: a question
+        in that language has many (the French seed questions: 0.29 to 0.67), one in another language
+        few (the English ones: 0 to 0.20)."""
+        words = [w for w in _WORD.findall(text.lower()) if not w.isdigit()]
+        return sum(w in self.stopwords for w in words) / len(words) if words else 0.0
+
     def terms(self, text: str) -> list[str]:
         out = []
         for word in _WORD.findall(text.lower()):
@@ -69,7 +83,8 @@ class Analyzer:
 
 
 class KeywordIndex:
-    """A loaded BM25 generation: scores every indexed chunk for a query."""
+    """A loaded BM25 index: scores every indexed chunk (or, for the article-level list, every
+    article: then ``chunk_ids`` are article ids) for a query."""
 
     def __init__(self, analyzer: Analyzer, retriever, chunk_ids: list[str], doc_freq: np.ndarray | None = None):
         self.analyzer = analyzer
@@ -103,8 +118,11 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, score) with a positive score, among ``allowed`` rows if given."""
-        scores = self.scores(query)
-        if scores.size == 0:
+        return self.top(self.scores(query), k, allowed)
+
+    def top(self, scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best rows of ``scores`` (what ``scores`` returned) with a positive score."""
+        if scores.size == 0 or k <= 0:
             return []
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
@@ -112,6 +130,28 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+#: the article-level list lives in this sub-directory of a generation
+ARTICLES_DIR = "articles"
+#: bumped when the article-level documents change meaning: older generations are rebuilt once
+ARTICLE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ArticleDocuments:
+    """The article-level list's documents: one per article, its title's term ids repeated
+    ``title_weight`` times followed by its chunks' term ids (global ids, like the chunks')."""
+
+    ids: Sequence[str]
+    token_ids: Sequence[np.ndarray]
+    k1: float
+    b: float
+    title_weight: int
+
+    @property
+    def params(self) -> dict:
+        return {"format": ARTICLE_FORMAT, "k1": self.k1, "b": self.b, "title_weight": self.title_weight}
 
 
 def build_generation(
@@ -122,45 +162,78 @@ def build_generation(
     *,
     k1: float,
     b: float,
+    articles: ArticleDocuments | None = None,
 ) -> None:
-    """Write one BM25 generation to ``directory`` from per-chunk term-id arrays (global ids)."""
-    import bm25s
-
+    """Write one BM25 generation to ``directory`` from per-chunk term-id arrays (global ids), and
+    the article-level list when ``articles`` is given. Written aside, then renamed."""
     directory = Path(directory)
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    arrays = list(token_ids)
-    (tmp / "chunk_ids.json").write_text(json.dumps(list(chunk_ids)))
-    if arrays and sum(a.size for a in arrays) > 0:
-        # compact the global term ids to 0..V-1 over the terms that still occur
-        flat = np.concatenate([a.astype(np.int64) for a in arrays]) if arrays else np.zeros(0, np.int64)
-        used, inverse = np.unique(flat, return_inverse=True)
-        bounds = np.cumsum([0] + [a.size for a in arrays])
-        docs = [inverse[bounds[i] : bounds[i + 1]].tolist() for i in range(len(arrays))]
-        by_id = {gid: term for term, gid in vocab.items()}
-        compact_vocab = {by_id[int(gid)]: i for i, gid in enumerate(used)}
-        retriever = bm25s.BM25(k1=k1, b=b)
-        retriever.index(bm25s.tokenization.Tokenized(ids=docs, vocab=compact_vocab), show_progress=False)
-        retriever.save(str(tmp))
-        # document frequency of each compact term id (for idf weights outside BM25 scoring)
-        doc_of = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
-        pairs = np.unique(doc_of.astype(np.int64) * len(used) + inverse)
-        np.save(tmp / "doc_freq.npy", np.bincount(pairs % len(used), minlength=len(used)).astype(np.int32))
+    by_id = {gid: term for term, gid in vocab.items()}
+    _write_bm25(tmp, "chunk_ids.json", chunk_ids, list(token_ids), by_id, k1=k1, b=b, doc_freq=True)
+    if articles is not None:
+        sub = tmp / ARTICLES_DIR
+        sub.mkdir()
+        _write_bm25(sub, "article_ids.json", articles.ids, list(articles.token_ids), by_id,
+                    k1=articles.k1, b=articles.b, doc_freq=False)
+        (sub / "kiosque.json").write_text(json.dumps(articles.params))
     if directory.exists():
         shutil.rmtree(directory)
     tmp.rename(directory)
 
 
-def load_generation(directory: Path, analyzer: Analyzer) -> KeywordIndex:
+def _write_bm25(directory: Path, ids_file: str, ids: Sequence[str], arrays: list[np.ndarray],
+                term_of: dict[int, str], *, k1: float, b: float, doc_freq: bool) -> None:
     import bm25s
 
-    directory = Path(directory)
-    chunk_ids = json.loads((directory / "chunk_ids.json").read_text())
+    (directory / ids_file).write_text(json.dumps(list(ids)))
+    if not arrays or sum(a.size for a in arrays) == 0:
+        return
+    # compact the global term ids to 0..V-1 over the terms that still occur
+    flat = np.concatenate([a.astype(np.int64) for a in arrays])
+    used, inverse = np.unique(flat, return_inverse=True)
+    bounds = np.cumsum([0] + [a.size for a in arrays])
+    docs = [inverse[bounds[i] : bounds[i + 1]].tolist() for i in range(len(arrays))]
+    compact_vocab = {term_of[int(gid)]: i for i, gid in enumerate(used)}
+    retriever = bm25s.BM25(k1=k1, b=b)
+    retriever.index(bm25s.tokenization.Tokenized(ids=docs, vocab=compact_vocab), show_progress=False)
+    retriever.save(str(directory))
+    if doc_freq:  # document frequency of each compact term id (for idf weights outside BM25 scoring)
+        doc_of = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
+        pairs = np.unique(doc_of.astype(np.int64) * len(used) + inverse)
+        np.save(directory / "doc_freq.npy", np.bincount(pairs % len(used), minlength=len(used)).astype(np.int32))
+
+
+def _load_bm25(directory: Path, ids_file: str, analyzer: Analyzer) -> KeywordIndex:
+    import bm25s
+
+    ids = json.loads((directory / ids_file).read_text())
     retriever = None
     doc_freq = None
     if (directory / "params.index.json").exists():
         retriever = bm25s.BM25.load(str(directory), mmap=False)
         if (directory / "doc_freq.npy").exists():
             doc_freq = np.load(directory / "doc_freq.npy")
-    return KeywordIndex(analyzer, retriever, chunk_ids, doc_freq)
+    return KeywordIndex(analyzer, retriever, ids, doc_freq)
+
+
+def load_generation(directory: Path, analyzer: Analyzer) -> KeywordIndex:
+    """The chunk index of a generation."""
+    return _load_bm25(Path(directory), "chunk_ids.json", analyzer)
+
+
+def load_article_index(directory: Path, analyzer: Analyzer) -> KeywordIndex | None:
+    """The article-level list of a generation; None for a generation built before it existed."""
+    sub = Path(directory) / ARTICLES_DIR
+    if not (sub / "kiosque.json").exists():
+        return None
+    return _load_bm25(sub, "article_ids.json", analyzer)
+
+
+def article_params(directory: Path) -> dict | None:
+    """What a generation's article-level list was built with (None: it has none)."""
+    try:
+        return json.loads((Path(directory) / ARTICLES_DIR / "kiosque.json").read_text())
+    except (OSError, ValueError):
+        return None

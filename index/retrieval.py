@@ -1,5 +1,6 @@
 """Hybrid retrieval: BM25 over French-analysed terms plus dense vectors from Chroma, fused with
-reciprocal-rank fusion, then grouped so that one article is one source.
+reciprocal-rank fusion, then grouped so that one article is one source; an article-level keyword
+list (BM25 over whole articles) is fused into the article ranking.
 
 Only committed chunks are ever returned: while an ingest is writing, its chunks are in Chroma but
 filtered out (by generation, and by the catalog's chunk map).
@@ -150,6 +151,10 @@ class _ChunkMap:
 
 #: with filters, the dense side first looks this many times deeper into the unfiltered ranking
 OVERFETCH = 8
+#: a query whose words are less than this share of stopwords of the keyword analyser's language is in
+#: another language: the article-level list, all keywords, would only add stray matches (it cost two
+#: English seed questions their answer); it is then left out and articles rank as before it existed
+OWN_LANGUAGE_SHARE = 0.25
 
 
 class HybridRetriever:
@@ -159,10 +164,16 @@ class HybridRetriever:
     60 a retriever's first ranks weigh more (PIAF hit@5 +1.6 points, docs/benchmarks.md).
     ``"convex"`` adds each retriever's scores min-max scaled over its own candidates, weighted
     ``1 - dense_weight`` / ``dense_weight``: better still on PIAF, worse on the seed questions
-    (English ones above all, where the keyword side finds stray matches)."""
+    (English ones above all, where the keyword side finds stray matches).
+
+    When articles are ranked, the article-level list (BM25 over whole articles, titles included)
+    joins with ``article_weight``, and the chunk keyword list counts ``chunk_keyword_weight``: a
+    question that sums up a story matches the whole article better than any one passage. An article
+    that only the article-level list found gets its best BM25 chunks as passages."""
 
     def __init__(self, store: Store, embedder, *, candidates: int = 50, fusion: str = "rrf", rrf_k: int = 5,
-                 dense_weight: float = 0.5):
+                 dense_weight: float = 0.5, article_weight: float = 1.25, chunk_keyword_weight: float = 0.25,
+                 article_candidates: int = 50):
         if fusion not in ("convex", "rrf"):
             raise ValueError(f"unknown fusion {fusion!r}: 'convex' or 'rrf'")
         self.store = store
@@ -171,9 +182,15 @@ class HybridRetriever:
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
+        #: when articles are ranked: the weight of the article-level list, and the chunk keyword list's
+        #: (the dense list counts 1; passages are always ranked with both chunk lists at 1)
+        self.article_weight = article_weight
+        self.chunk_keyword_weight = chunk_keyword_weight
+        self.article_candidates = article_candidates
         self._map = _ChunkMap()
         self._lock = threading.Lock()
-        self._meta: tuple | None = None
+        #: per keyword index (by id): (the index, catalog generation, row metadata)
+        self._meta: dict[int, tuple] = {}
 
     # -- committed view -------------------------------------------------------------------------
     def _chunk_map(self) -> _ChunkMap:
@@ -192,7 +209,8 @@ class HybridRetriever:
         return self._map
 
     def _keyword_mask(self, keyword, chunks: _ChunkMap, filters: Filters) -> np.ndarray | None:
-        """Which keyword rows pass the filters, in numpy: a Python loop over 100k chunks took 65 ms."""
+        """Which keyword rows (chunks, or articles in the article-level list) pass the filters, in
+        numpy: a Python loop over 100k chunks took 65 ms."""
         if not filters.active:
             return None
         dates, outlet_of_row, outlets = self._row_meta(keyword, chunks)
@@ -210,33 +228,44 @@ class HybridRetriever:
     def _row_meta(self, keyword, chunks: _ChunkMap) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Per keyword row: its article's day (NaT if unknown) and the index of its outlet; cached for
         one keyword generation and one catalog generation."""
-        key = (id(keyword), chunks.generation)
-        cached = self._meta
-        if cached is None or cached[0] != key:
+        cached = self._meta.get(id(keyword))
+        if cached is None or cached[0] is not keyword or cached[1] != chunks.generation:
             days, outlets = [], []
-            for cid in keyword.chunk_ids:
-                span = chunks.spans.get(cid)
-                day, outlet = chunks.article_info.get(span[0], (None, None)) if span else (None, None)
+            for row_id in keyword.chunk_ids:
+                span = chunks.spans.get(row_id)
+                aid = span[0] if span else row_id  # a row of the article-level list is an article
+                day, outlet = chunks.article_info.get(aid, (None, None))
                 days.append(day or "NaT")
                 outlets.append(outlet or "")
             names, index = np.unique(np.asarray(outlets, dtype=object).astype(str), return_inverse=True)
-            cached = self._meta = (key, (np.asarray(days, dtype="datetime64[D]"), index, [str(n) for n in names]))
-        return cached[1]
+            meta = (np.asarray(days, dtype="datetime64[D]"), index, [str(n) for n in names])
+            cached = (keyword, chunks.generation, meta)
+            # one entry per keyword index in use (chunks, articles); older generations' go
+            self._meta = {i: v for i, v in self._meta.items() if v[1] == chunks.generation}
+            self._meta[id(keyword)] = cached
+        return cached[2]
 
     # -- search ---------------------------------------------------------------------------------
     def search_chunks(self, query: str, *, k: int | None = None, filters: Filters | None = None,
                       timings: dict | None = None, query_vector: np.ndarray | None = None) -> list[Passage]:
         """Fused chunk ranking (best first)."""
-        filters = filters or Filters()
+        return self._search_chunks(query, k, filters or Filters(), timings, query_vector)[0]
+
+    def _search_chunks(self, query: str, k: int | None, filters: Filters, timings: dict | None,
+                       query_vector: np.ndarray | None, article_list: bool = False,
+                       ) -> tuple[list[Passage], np.ndarray, dict[str, float]]:
+        """The fused chunk ranking, the BM25 score of every keyword row (for passages of articles
+        that only the article-level list found), and what the chunks give each article's score."""
         k = k or self.candidates
         timings = timings if timings is not None else {}
         chunks = self._chunk_map()
         if not chunks.spans:
-            return []
+            return [], np.zeros(0, dtype=np.float32), {}
 
         t0 = time.perf_counter()
         keyword = self.store.keyword_index()
-        keyword_hits = keyword.search(query, self.candidates, self._keyword_mask(keyword, chunks, filters))
+        keyword_scores = keyword.scores(query)
+        keyword_hits = keyword.top(keyword_scores, self.candidates, self._keyword_mask(keyword, chunks, filters))
         t1 = time.perf_counter()
         qvec = self.embedder.embed_queries([query])[0] if query_vector is None else query_vector
         t2 = time.perf_counter()
@@ -269,7 +298,15 @@ class HybridRetriever:
             aid, start, end = chunks.spans[cid]
             passages.append(Passage(cid, aid, start, end, "", fused[cid], krank.get(cid), drank.get(cid),
                                     dscore.get(cid)))
-        return passages
+        # what the chunks give their article (its best one), the keyword list reweighted when the
+        # article-level list is there to carry the keyword side too
+        for_articles = (self._fuse(krank, kscore, drank, dscore, keyword_weight=self.chunk_keyword_weight)
+                        if article_list else fused)
+        by_article: dict[str, float] = {}
+        for cid in order:
+            aid = chunks.spans[cid][0]
+            by_article[aid] = max(by_article.get(aid, 0.0), for_articles[cid])
+        return passages, keyword_scores, by_article
 
     def _dense(self, qvec: np.ndarray, chunks: _ChunkMap, filters: Filters) -> list[tuple[str, float]]:
         n = min(self.candidates, len(chunks.spans))
@@ -290,16 +327,18 @@ class HybridRetriever:
         return self.store.vectors.query(qvec, n, where)
 
     def _fuse(self, krank: dict[str, int], kscore: dict[str, float], drank: dict[str, int],
-              dscore: dict[str, float]) -> dict[str, float]:
+              dscore: dict[str, float], keyword_weight: float = 1.0) -> dict[str, float]:
+        """Fused chunk scores; ``keyword_weight`` scales the keyword list (the article-level list
+        takes the rest of the keyword side when articles are ranked)."""
         fused: dict[str, float] = {}
         if self.fusion == "rrf":
-            for ranks in (krank, drank):
+            for ranks, weight in ((krank, keyword_weight), (drank, 1.0)):
                 for cid, rank in ranks.items():
-                    fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank)
+                    fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank)
             # ties are common (rank 1+2 vs 2+1): break them with the scores themselves
             top = max(kscore.values(), default=0.0) or 1.0
             return {c: v + 1e-6 * (kscore.get(c, 0.0) / top + dscore.get(c, 0.0)) for c, v in fused.items()}
-        for scores, weight in ((kscore, 1.0 - self.dense_weight), (dscore, self.dense_weight)):
+        for scores, weight in ((kscore, (1.0 - self.dense_weight) * keyword_weight), (dscore, self.dense_weight)):
             if not scores:
                 continue
             lo, hi = min(scores.values()), max(scores.values())
@@ -307,48 +346,87 @@ class HybridRetriever:
                 fused[cid] = fused.get(cid, 0.0) + weight * ((score - lo) / (hi - lo) if hi > lo else 1.0)
         return fused
 
+    def _article_list_used(self, query: str) -> bool:
+        """Off with a zero weight, in a store indexed before the list existed (until its next ingest),
+        and for a query in another language than the keyword analyser's."""
+        return (self.article_weight > 0 and self.store.article_keyword_index() is not None
+                and self.store.analyzer.stopword_share(query) >= OWN_LANGUAGE_SHARE)
+
+    def _article_list(self, query: str, chunks: _ChunkMap, filters: Filters) -> dict[str, float]:
+        """What the article-level keyword list adds to each article's score."""
+        index = self.store.article_keyword_index()
+        hits = [(aid, score) for aid, score in index.search(query, self.article_candidates,
+                                                            self._keyword_mask(index, chunks, filters))
+                if aid in chunks.article_info]
+        if self.fusion == "rrf":
+            return {aid: self.article_weight / (self.rrf_k + rank) for rank, (aid, _) in enumerate(hits, start=1)}
+        weight = (1.0 - self.dense_weight) * self.article_weight
+        lo, hi = (min(s for _, s in hits), max(s for _, s in hits)) if hits else (0.0, 0.0)
+        return {aid: weight * ((score - lo) / (hi - lo) if hi > lo else 1.0) for aid, score in hits}
+
+    def _keyword_passages(self, aid: str, chunks: _ChunkMap, keyword_scores: np.ndarray, score: float,
+                          n: int) -> list[Passage]:
+        """Passages for an article that only the article-level list found: its chunks with the best
+        BM25 scores (the first ones when none matches), scored just below the article."""
+        keyword = self.store.keyword_index()
+        # asked of the catalog for the few articles concerned (a map of every article's chunks costs memory)
+        ids = [cid for cid in self.store.catalog.chunk_ids_of([aid])[aid] if cid in chunks.spans]
+        rows = [keyword.row_of.get(cid) for cid in ids]
+        bm25 = [float(keyword_scores[r]) if r is not None and r < keyword_scores.size else 0.0 for r in rows]
+        best = sorted(range(len(ids)), key=lambda i: (-bm25[i], i))[:n]
+        return [Passage(ids[i], aid, chunks.spans[ids[i]][1], chunks.spans[ids[i]][2], "", score * (1 - 0.01 * j))
+                for j, i in enumerate(best)]
+
     def search(self, query: str, *, k: int = 5, filters: Filters | None = None,
                passages_per_source: int = 3) -> RetrievalResult:
         """The ``k`` best articles, each with up to ``passages_per_source`` passages and its text."""
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
+        filters = filters or Filters()
         if not self._chunk_map().spans:
             return RetrievalResult([], timings, None)
         qvec = self.embedder.embed_queries([query])[0]
         embed_ms = (time.perf_counter() - t0) * 1e3
-        ranked = self.search_chunks(query, filters=filters, timings=timings, query_vector=qvec)
+        article_list = self._article_list_used(query)
+        ranked, keyword_scores, score = self._search_chunks(query, None, filters, timings, qvec, article_list)
         timings["embed_query_ms"] = embed_ms
+        chunks = self._chunk_map()
         grouped: dict[str, list[Passage]] = {}
         for p in ranked:
             grouped.setdefault(p.article_id, []).append(p)
-        # an article scores as its best chunk: long articles must not win by sheer number of chunks;
+        # an article scores as its best chunk (long articles must not win by sheer number of chunks),
+        # plus what the article-level list gives it (a question about the whole story finds it there)
+        t1 = time.perf_counter()
+        for aid, part in (self._article_list(query, chunks, filters) if article_list else {}).items():
+            score[aid] = score.get(aid, 0.0) + part
+        timings["article_keyword_ms"] = (time.perf_counter() - t1) * 1e3
         # wire copies of one story are one source (the best-scoring copy speaks for the group)
-        chunks = self._chunk_map()
-        scored: list[tuple[str, list[Passage]]] = []
+        scored: list[str] = []
         seen_groups: set[str] = set()
-        for aid, plist in sorted(grouped.items(), key=lambda kv: -kv[1][0].score):
+        for aid in sorted(score, key=lambda a: -score[a]):
             root = chunks.canonical.get(aid, aid)
             if root in seen_groups:
                 continue
             seen_groups.add(root)
-            scored.append((aid, plist))
+            scored.append(aid)
             if len(scored) == k:
                 break
         copy_ids = {aid: [m for m in chunks.members.get(chunks.canonical.get(aid, aid), []) if m != aid]
-                    for aid, _ in scored}
-        articles = self.store.catalog.get_articles(
-            [aid for aid, _ in scored] + [m for ms in copy_ids.values() for m in ms])
+                    for aid in scored}
+        articles = self.store.catalog.get_articles(scored + [m for ms in copy_ids.values() for m in ms])
         sources = []
-        for rank, (aid, plist) in enumerate(scored, start=1):
+        for rank, aid in enumerate(scored, start=1):
             article = articles.get(aid)
             if article is None:  # removed by a commit between the two reads
                 continue
+            plist = grouped.get(aid) or self._keyword_passages(aid, chunks, keyword_scores, score[aid],
+                                                               passages_per_source)
             with_text = [
                 Passage(p.chunk_id, aid, p.start, p.end, article.text[p.start : p.end], p.score,
                         p.keyword_rank, p.dense_rank, p.dense_score)
                 for p in plist[:passages_per_source]
             ]
             copies = [articles[m] for m in copy_ids[aid] if m in articles]
-            sources.append(Source(article, with_text, plist[0].score, rank, copies))
+            sources.append(Source(article, with_text, score[aid], rank, copies))
         timings["retrieval_ms"] = (time.perf_counter() - t0) * 1e3
         return RetrievalResult(sources, timings, qvec)

@@ -5,7 +5,8 @@ Layout of a store directory::
 
     catalog.sqlite      articles, chunks, terms, generation, ingest journal (the truth)
     chroma/             Chroma's files (embedded mode only)
-    keyword/gen-N/      BM25 generation N (the catalog says which one is current)
+    keyword/gen-N/      BM25 generation N (the catalog says which one is current), with its
+                        article-level list in keyword/gen-N/articles/
     ingest.lock         held by the one ingest that may run
     serving.lock        shared-locked by processes answering from an embedded store
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from index.catalog import Catalog, LastIngest
 from index.errors import StoreError, chroma_server_problem, storage_problem
-from index.keyword import Analyzer, KeywordIndex, load_generation
+from index.keyword import ARTICLE_FORMAT, Analyzer, KeywordIndex, article_params, load_article_index, load_generation
 from index.vectors import ChromaLocation, VectorStore, make_client
 
 
@@ -65,6 +66,10 @@ class StoreConfig:
     language: str = "french"
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
+    #: the article-level keyword list (whole articles: title repeated ``article_title_weight`` times + text)
+    article_bm25_k1: float = 1.2
+    article_bm25_b: float = 0.75
+    article_title_weight: int = 3
     chunk_target_chars: int = 800
     chunk_max_chars: int = 1000
 
@@ -116,6 +121,7 @@ class FileLock:
 class _KeywordCache:
     generation: int = -1
     index: KeywordIndex | None = None
+    articles: KeywordIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -150,22 +156,42 @@ class Store:
 
     def keyword_index(self) -> KeywordIndex:
         """The committed BM25 generation, reloaded when an ingest committed a newer one."""
+        return self._keyword_generation().index
+
+    def article_keyword_index(self) -> KeywordIndex | None:
+        """The committed generation's article-level list (None in a store whose last ingest predates
+        it: the next ingest builds it)."""
+        return self._keyword_generation().articles
+
+    def _keyword_generation(self) -> _KeywordCache:
         generation = self.catalog.generation
         cache = self._keyword
         if cache.index is not None and cache.generation == generation:
-            return cache.index
+            return cache
         with cache.lock:
             if cache.index is None or cache.generation != generation:
                 name = self.catalog.get_meta("keyword_dir")
                 if name and (self.dir / "keyword" / name).exists():
                     cache.index = load_generation(self.dir / "keyword" / name, self.analyzer)
+                    cache.articles = load_article_index(self.dir / "keyword" / name, self.analyzer)
                 else:
-                    cache.index = KeywordIndex(self.analyzer, None, [])
+                    cache.index, cache.articles = KeywordIndex(self.analyzer, None, []), None
                 cache.generation = generation
-        return cache.index
+        return cache
 
     def keyword_dir(self, generation: int) -> Path:
         return self.dir / "keyword" / f"gen-{generation}"
+
+    def article_list_is_current(self) -> bool:
+        """Was the committed keyword generation built with this store's article-list settings? (A store
+        indexed before the article-level list existed, or with other settings, is rebuilt once.)"""
+        name = self.catalog.get_meta("keyword_dir")
+        if not name:
+            return True  # nothing indexed yet: the first ingest builds everything
+        c = self.config
+        return article_params(self.dir / "keyword" / name) == {
+            "format": ARTICLE_FORMAT, "k1": c.article_bm25_k1, "b": c.article_bm25_b,
+            "title_weight": c.article_title_weight}
 
     def remove_old_keyword_generations(self) -> None:
         current = self.catalog.get_meta("keyword_dir")
@@ -231,11 +257,18 @@ class Store:
         keyword = set(self.keyword_index().chunk_ids)
         in_chroma = self.vectors.all_ids()
         pending = self.catalog.pending_ids()
+        articles = set(self.catalog.article_hashes())
+        article_list = self.article_keyword_index()
+        listed = set(article_list.chunk_ids) if article_list is not None else articles
         return {
-            "ok": committed == keyword and committed <= in_chroma and not (in_chroma - committed - pending),
+            "ok": committed == keyword and committed <= in_chroma and not (in_chroma - committed - pending)
+                  and listed == articles,
             "committed_chunks": len(committed),
             "missing_from_keyword": len(committed - keyword),
             "extra_in_keyword": len(keyword - committed),
+            "article_list": "built" if article_list is not None else "absent (the next ingest builds it)",
+            "articles_missing_from_article_list": len(articles - listed),
+            "articles_extra_in_article_list": len(listed - articles),
             "missing_from_chroma": len(committed - in_chroma),
             "orphans_in_chroma": len(in_chroma - committed - pending),
             "pending_leftovers": len(pending),

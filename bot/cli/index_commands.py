@@ -56,6 +56,9 @@ def ingest(
         f"{report.articles_unchanged} unchanged; {report.chunks_embedded} chunks embedded "
         f"({report.chunks_reused} reused) in {report.seconds:.1f} s."
     )
+    if report.keyword_rebuilt:
+        out.print("The keyword index was rebuilt: its article-level list was missing (a store indexed by an "
+                  "older Kiosque) or built with other settings.")
     for d in report.duplicates:
         err.print(f"[yellow]duplicate[/yellow] {d['source']}: {d['reason']}")
     for w in report.warnings:

@@ -3,9 +3,10 @@
     python -m tests.index.crash_runner STORE CORPUS CACHE MODELS POINT
 
 Points: embedding (second embedding batch), embedding-workers (the same with two batches in flight,
-killed from a worker thread), chroma (second Chroma write), keyword (BM25 files half-written), commit
-(inside the commit transaction), gc (after the commit, before clean-up), hold (embed slowly: lets
-another process observe an ingest in progress).
+killed from a worker thread), chroma (second Chroma write), keyword (BM25 files half-written),
+article-list (the chunk index written, the article-level list half-written), commit (inside the
+commit transaction), gc (after the commit, before clean-up), hold (embed slowly: lets another process
+observe an ingest in progress).
 """
 
 from __future__ import annotations
@@ -64,17 +65,20 @@ def main() -> None:
             return original_add(self, ids, vecs, docs, metas)
 
         vectors.VectorStore.add = add
-    elif point == "keyword":
+    elif point in ("keyword", "article-list"):
         import bm25s
 
         original_save = bm25s.BM25.save
+        dying_save = 1 if point == "keyword" else 2  # the chunk index is saved first, the article list next
 
         def save(self, path, *a, **kw):
             original_save(self, path, *a, **kw)
-            for f in Path(path).iterdir():  # leave the generation half-written
-                if f.name.endswith(".npy"):
-                    f.write_bytes(f.read_bytes()[:10])
-            die()
+            calls["n"] += 1
+            if calls["n"] == dying_save:
+                for f in Path(path).iterdir():  # leave the generation half-written
+                    if f.name.endswith(".npy"):
+                        f.write_bytes(f.read_bytes()[:10])
+                die()
 
         bm25s.BM25.save = save
     elif point == "commit":

@@ -40,7 +40,8 @@ def crash(store_dir, corpus, cache_dir, point, timeout=240):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["embedding", "embedding-workers", "chroma", "keyword", "commit", "gc"])
+@pytest.mark.parametrize("point", ["embedding", "embedding-workers", "chroma", "keyword", "article-list", "commit",
+                                   "gc"])
 def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, cache_dir):
     store_dir = tmp_path / "store"
     store = make_store(store_dir)
@@ -72,6 +73,11 @@ def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, 
     check = store.verify()
     assert check["missing_from_chroma"] == 0 and check["missing_from_keyword"] == 0
     assert check["extra_in_keyword"] == 0
+    # the article-level list answers from the same generation as the chunks: the committed articles
+    assert check["article_list"] == "built" and check["articles_missing_from_article_list"] == 0
+    assert check["articles_extra_in_article_list"] == 0
+    listed = {h[0] for h in store.article_keyword_index().search("paquebot géant port de Marseille", 10)}
+    assert ("new_article" in listed) == committed
 
     report = Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
     if committed:
@@ -84,6 +90,8 @@ def test_kill_during_ingest_then_recover(point, tmp_path, seeds_copy, embedder, 
     assert store.vectors.count() == store.catalog.counts()["chunks"]
     top = retriever.search_chunks("paquebot géant port de Marseille", k=1)
     assert top[0].article_id == "new_article"
+    assert set(store.article_keyword_index().chunk_ids) == set(store.catalog.article_hashes())
+    assert store.article_keyword_index().search("paquebot géant port de Marseille", 1)[0][0] == "new_article"
     store.close()
 
 

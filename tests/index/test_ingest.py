@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+from index.catalog import SCHEMA_VERSION
 from index.errors import IngestBusy, StoreError
 from index.ingest import Ingester
 from index.store import FileLock
@@ -164,3 +165,71 @@ def test_missing_corpus_path_is_a_problem_not_a_crash(ingester, tmp_path):
     r = ingester.run([tmp_path / "does-not-exist"], sync=False)
     assert r.problems and "no such file" in r.problems[0]["reason"]
     assert counts(r) == (0, 0, 0, 0)
+
+
+def article_list_ids(store) -> set[str]:
+    listed = store.article_keyword_index()
+    return set(listed.chunk_ids) if listed is not None else set()
+
+
+def test_article_list_follows_add_update_delete(ingester, store, seeds_copy):
+    """The article-level keyword list holds exactly the committed articles, titles included, after
+    every kind of change; a no-op ingest leaves it (and its generation) alone."""
+    run(ingester, seeds_copy)
+    assert article_list_ids(store) == set(store.catalog.article_hashes()) and len(article_list_ids(store)) == 5
+    assert set(store.catalog.title_terms()) == article_list_ids(store)
+
+    path = seeds_copy / "004_49cb5cfbe3980482.txt"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(["Choïgou joint Zanzibar au téléphone"] + lines[1:]), encoding="utf-8")  # new title
+    (seeds_copy / "new_article.txt").write_text(
+        "Escale à Marseille\nLe port a accueilli un paquebot géant mardi matin.", encoding="utf-8")
+    (seeds_copy / "003_747d8f32a30fbfc0.txt").unlink()
+    r = run(ingester, seeds_copy)
+    assert counts(r) == (1, 1, 1, 3) and not r.keyword_rebuilt
+    committed = set(store.catalog.article_hashes())
+    assert article_list_ids(store) == committed == set(store.catalog.title_terms())
+    listed = store.article_keyword_index()
+    assert [h[0] for h in listed.search("Zanzibar", 3)] == ["004_49cb5cfbe3980482"]
+    assert store.keyword_index().search("Zanzibar", 3) == []  # the word is only in the new title
+    assert listed.search("escale paquebot", 1)[0][0] == "new_article"
+    assert "003_747d8f32a30fbfc0" not in {h[0] for h in listed.search("Shoigu Téhéran Haniyeh", 6)}
+    assert store.verify()["ok"]
+
+    generation, keyword_dir = store.catalog.generation, store.catalog.get_meta("keyword_dir")
+    again = run(ingester, seeds_copy)
+    assert counts(again) == (0, 0, 0, 5) and not again.keyword_rebuilt
+    assert (store.catalog.generation, store.catalog.get_meta("keyword_dir")) == (generation, keyword_dir)
+
+
+def test_a_store_indexed_before_the_article_list_gets_it_without_embedding(embedder, seeds_copy, tmp_path):
+    """An older store (schema version 1: no article list, no title terms) gains the list at its next
+    ingest, once, with nothing embedded; changing the list's settings rebuilds it once too."""
+    store = make_store(tmp_path / "store")
+    Ingester(store, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
+    current = store.dir / "keyword" / store.catalog.get_meta("keyword_dir")
+    shutil.rmtree(current / "articles")
+    with store.catalog.db as db:  # what a store indexed before the list looks like
+        db.execute("DROP TABLE title_terms")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    store.close()
+
+    old = make_store(tmp_path / "store")  # migrated to the current schema on opening
+    assert old.catalog.get_meta("schema_version") == str(SCHEMA_VERSION) and old.catalog.title_terms() == {}
+    assert old.article_keyword_index() is None
+    check = old.verify()
+    assert check["ok"] and check["article_list"].startswith("absent")
+    generation = old.catalog.generation
+    r = Ingester(old, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
+    assert r.keyword_rebuilt and counts(r) == (0, 0, 0, 5) and r.chunks_embedded == 0
+    assert r.generation == old.catalog.generation == generation + 1
+    assert article_list_ids(old) == set(old.catalog.title_terms()) == set(old.catalog.article_hashes())
+    assert old.verify()["ok"] and not (store.dir / "keyword" / current.name).exists()
+    assert not Ingester(old, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True).keyword_rebuilt
+    old.close()
+
+    reweighted = make_store(tmp_path / "store", article_title_weight=1)
+    r = Ingester(reweighted, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True)
+    assert r.keyword_rebuilt and r.chunks_embedded == 0
+    assert not Ingester(reweighted, embedder).run([seeds_copy], corpus_root=seeds_copy, sync=True).keyword_rebuilt
+    reweighted.close()

@@ -63,6 +63,9 @@ def test_ingest_json_then_noop_then_status_then_search(cli_store, tmp_path):
         "error: --from: “12/01/2026” could be 12 January 2026 or 1 December 2026: write 2026-01-12 or 2026-12-01."]
 
     assert json.loads(kiosque("verify", "--json", env=env).stdout)["ok"] is True
+    # another title weight for the article-level list: the next ingest rebuilds the keyword index, says so
+    rebuilt = kiosque("ingest", env={**env, "KIOSQUE_RETRIEVAL_ARTICLE_TITLE_WEIGHT": "1"}).stdout
+    assert "0 chunks embedded" in rebuilt and "keyword index was rebuilt" in rebuilt
 
 
 def test_store_option_and_bad_files_reported(cli_store, tmp_path, cache_dir):
