@@ -8,8 +8,10 @@ from bot.dates import format_date
 from bot.messages import say
 
 
-#: longest quote an answer shows whole, and longest title on a quote's line (characters)
-EXCERPT_CHARS = 240
+#: longest quote an answer shows whole, and longest title on a quote's line (characters). 360, not
+#: less: a shorter window cuts out the answer when the bold span is the wrong part of the right
+#: sentence (PIAF tune half, answers holding the gold: 240 → 51.3 %, 360 → 53.9 %, whole → 54.8 %)
+EXCERPT_CHARS = 360
 TITLE_CHARS = 60
 
 
