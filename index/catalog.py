@@ -72,9 +72,10 @@ class Migration:
 #: in one transaction, and a catalog of a later version is refused untouched.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("articles, chunks, terms, the ingest journal, wire copies", _FIRST_SCHEMA),
+    # (IF NOT EXISTS: stores indexed while the list was being developed have the table at version 1)
     Migration("the terms of each article's title, for the article-level keyword list (an existing store's "
               "are filled by its next ingest, without embedding)",
-              "CREATE TABLE title_terms (article_id TEXT PRIMARY KEY, terms BLOB NOT NULL)"),
+              "CREATE TABLE IF NOT EXISTS title_terms (article_id TEXT PRIMARY KEY, terms BLOB NOT NULL)"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: SQLite failures of the disk rather than of the schema: reported as storage problems, as they are
