@@ -185,6 +185,7 @@ def main() -> None:
     if args.questions:
         tune = tune[: args.questions]
     app, _, _ = build(args.store, paragraphs, {})
+    app.nlp.cache_size = 100_000  # every gold and best sentence is parsed again in later steps: keep them
     print(f"tune: {len(tune)} questions over {len({q['context_id'] for q in tune})} paragraphs", flush=True)
     if args.features_cache and args.features_cache.exists():
         import pickle
