@@ -140,6 +140,21 @@ def hit_metrics(ranks: np.ndarray) -> dict:
     }
 
 
+def timed_searches(retriever, texts: Sequence[str], k: int = 10) -> tuple[list[float], list[list[str]], dict]:
+    """Each text searched once, timed: (latencies in ms, the ranked article ids of each, the p50 of
+    each stage the retriever reports: query embedding, BM25 over chunks and articles, Chroma)."""
+    latencies, rankings = [], []
+    parts = {"embed_query_ms": [], "keyword_ms": [], "article_keyword_ms": [], "dense_ms": []}
+    for text in texts:
+        t = time.perf_counter()
+        result = retriever.search(text, k=k)
+        latencies.append((time.perf_counter() - t) * 1e3)
+        rankings.append(result.article_ids)
+        for key in parts:
+            parts[key].append(result.timings_ms.get(key, 0.0))
+    return latencies, rankings, {f"{key}_p50": median(v) for key, v in parts.items()}
+
+
 def median(values: Sequence[float]) -> float:
     return float(np.median(np.asarray(values, dtype=float))) if len(values) else float("nan")
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import distinct_articles, first_lines, hit_metrics, median, ranks_of_gold, read_jsonl, record, rss_mb, table
+from common import (distinct_articles, first_lines, hit_metrics, median, ranks_of_gold, read_jsonl, record, rss_mb,
+                    table, timed_searches)
 
 ARTICLES = "articles.jsonl.gz"
 QUERIES = "queries.valid.jsonl"
@@ -91,15 +92,7 @@ def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
     for text in texts[:warmup]:  # model load, BM25 generation, chunk map, Chroma's index in memory
         retriever.search(text, k=10)
     ready_s = time.perf_counter() - t0
-    latencies, hybrid = [], []
-    parts = {"keyword_ms": [], "article_keyword_ms": [], "embed_query_ms": [], "dense_ms": []}
-    for text in texts:
-        t = time.perf_counter()
-        result = retriever.search(text, k=10)
-        latencies.append((time.perf_counter() - t) * 1e3)
-        for key in parts:
-            parts[key].append(result.timings_ms.get(key, 0.0))
-        hybrid.append(result.article_ids)
+    latencies, hybrid, parts = timed_searches(retriever, texts)
     rss_now, rss_peak = rss_mb()
 
     # single-retriever rankings from the same store (after the timed loop: they do not affect it)
@@ -121,7 +114,7 @@ def serve(store_dir: Path, queries: list[dict], warmup: int) -> dict:
                      "hybrid": hybrid},
         "latency_ms": {"p50": median(latencies), "p95": float(np.percentile(latencies, 95)),
                        "mean": float(np.mean(latencies)),
-                       **{f"{k}_p50": median(v) for k, v in parts.items()}},
+                       **parts},
         "rss_mb": {"after_queries": rss_now, "peak": rss_peak}, "ready_seconds": ready_s, "embedder": describe,
     }
 

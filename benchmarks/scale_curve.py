@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import ROOT, hit_metrics, median, ranks_of_gold, read_jsonl, record, rss_mb, table
+from common import (ROOT, hit_metrics, median, ranks_of_gold, read_jsonl, record, rss_mb, table,
+                    timed_searches)
 
 SIZES = [25_000, 50_000, 100_000, 200_000, 400_000]
 PROJECT_TO = 3_200_000
@@ -150,15 +151,7 @@ def serve(store_dir: Path, queries: list[str], questions: list[str], warmup: int
     retriever = app.retriever
     for text in queries[:warmup]:
         retriever.search(text, k=10)
-    latencies, rankings = [], []
-    parts = {"embed_query_ms": [], "keyword_ms": [], "article_keyword_ms": [], "dense_ms": []}
-    for text in queries:
-        t = time.perf_counter()
-        result = retriever.search(text, k=10)
-        latencies.append((time.perf_counter() - t) * 1e3)
-        rankings.append(result.article_ids)
-        for key in parts:
-            parts[key].append(result.timings_ms.get(key, 0.0))
+    latencies, rankings, parts = timed_searches(retriever, queries)
     rss["after_searches"] = rss_mb()[0]
 
     answerer = app.answerer
@@ -176,7 +169,7 @@ def serve(store_dir: Path, queries: list[str], questions: list[str], warmup: int
         "load_average": os.getloadavg(),
         "articles": counts["articles"], "chunks": counts["chunks"], "rankings": rankings, "load_seconds": load,
         "rss_mb": rss, "retrieval_ms": {"p50": median(latencies), "p95": float(np.percentile(latencies, 95)),
-                                        **{f"{k}_p50": median(v) for k, v in parts.items()}},
+                                        **parts},
         "answer_ms": {"p50": median(answers), "p95": float(np.percentile(answers, 95))},
     }
 
