@@ -11,7 +11,8 @@ What is fitted, each on its own labels:
 - first-stage sentence scorer (lexical features, every candidate): logistic regression, label
   "the sentence contains a gold answer";
 - second-stage scorers (with the sentence's meaning, on the first stage's shortlist), for a
-  sentence in the question's language and for one in another language (language-independent
+  sentence in the question's language (with the token alignment, and once more without it for an
+  embedder that gives no token states) and for one in another language (language-independent
   features only — PIAF has no English questions, so that model sees no word overlap when fitted);
 - answerability (question-level): answerable questions against the same questions asked with their
   own paragraph removed from the results; the refusal threshold is where the tune half's curve
@@ -35,7 +36,7 @@ import numpy as np
 
 from common import ROOT, contains_answer, load_piaf, piaf_halves, span_f1
 
-from bot.answer.reader.features import CROSS_LINGUAL, FEATURES, LEXICAL  # noqa: E402
+from bot.answer.reader.features import ALIGNMENT, CROSS_LINGUAL, FEATURES, LEXICAL  # noqa: E402
 from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, answerability_features, span_design  # noqa: E402
 from bot.answer.reader.question import analyse  # noqa: E402
 from bot.answer.reader.spans import span_candidates, span_features  # noqa: E402
@@ -63,7 +64,8 @@ def retrieve(retriever, question: dict, removed: bool, k: int = 5):
 def unfitted() -> ReaderWeights:
     """Weights that weigh nothing: the reader's feature code runs, nothing is decided with them."""
     zero = LinearModel((), (), 0.0)
-    return ReaderWeights(lexical=zero, sentence=zero, sentence_cross_lingual=zero, answerable=zero,
+    return ReaderWeights(lexical=zero, sentence=zero, sentence_without_tokens=zero, sentence_cross_lingual=zero,
+                         answerable=zero,
                          answerable_cross_lingual=zero, span=zero, refusal_threshold=0.0,
                          refusal_threshold_cross_lingual=0.0, shortlist=0)
 
@@ -74,19 +76,38 @@ def collect(app, questions: list[dict]) -> list[dict]:
     from bot.answer.reader.pipeline import Reader
 
     retriever = app.retriever
-    reader = Reader(app.store.analyzer, app.store.keyword_index, app.embedder, app.nlp, unfitted())
+    reader = Reader(app.store.analyzer, app.store.keyword_index, RememberedTokens(app.embedder), app.nlp, unfitted())
     out = []
     t0 = time.perf_counter()
     for n, q in enumerate(questions):
         qa = analyse(q["question"])
         for removed in (False, True):
             result = retrieve(retriever, q, removed)
-            cands, matrix, _, _ = reader.featurize(qa, result, shortlist=0)
-            labels = np.array([contains_answer(c.text, q["answers"]) for c in cands], dtype=bool)
-            out.append({"q": q, "qa": qa, "removed": removed, "cands": cands, "X": matrix, "y": labels})
+            f = reader.featurize(qa, result, shortlist=0)
+            labels = np.array([contains_answer(c.text, q["answers"]) for c in f.cands], dtype=bool)
+            out.append({"q": q, "qa": qa, "removed": removed, "cands": f.cands, "X": f.matrix, "y": labels})
         if n % 250 == 0:
             print(f"  features: {n}/{len(questions)} questions, {time.perf_counter() - t0:.0f} s", flush=True)
     return out
+
+
+class RememberedTokens:
+    """The app's embedder, its token states kept per text: a question asked with its paragraph
+    removed reads mostly the same sentences again."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.seen: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
+
+    def embed_with_tokens(self, texts, *, query: bool = False):
+        missing = list(dict.fromkeys(t for t in texts if (t, query) not in self.seen))
+        if missing:
+            vectors, tokens = self.inner.embed_with_tokens(missing, query=query)
+            self.seen.update({(t, query): (v, k) for t, v, k in zip(missing, vectors, tokens)})
+        return np.stack([self.seen[t, query][0] for t in texts]), [self.seen[t, query][1] for t in texts]
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
 #: evidence never counts against a sentence: more of the question's words, names, meaning or of the kind
@@ -98,7 +119,7 @@ NON_NEGATIVE = {
     "names_article", "matched_terms", "density", "article_rank", "passage_rank", "passage_score", "keyword_rank",
     "dense_rank", "kind_present", "coverage_gap", "bigrams", "coverage_rank", "kind_present_date",
     "kind_present_number", "kind_present_name", "dense", "dense_gap", "dense_rank_here", "dense_excess",
-    "head_term_here", "best_probability", "best_coverage", "best_dense", "best_dense_excess", "best_kind",
+    "head_term_here", "align_mean", "align_min", "align_gap", "align_rank_here", "best_probability", "best_coverage", "best_dense", "best_dense_excess", "best_kind",
     "best_context", "max_coverage", "max_dense", "max_passage_coverage", "focus_complete", "names_complete", "complete",
     "best_names_article", "best_names_here",
 }
@@ -165,6 +186,9 @@ def with_gap(X: np.ndarray, rows: list[int]) -> np.ndarray:
     sub[:, col("dense_gap")] = dense - dense.max()
     sub[:, col("dense_rank_here")] = 1.0 / (1.0 + np.argsort(np.argsort(-dense, kind="stable"), kind="stable"))
     sub[:, col("dense_excess")] = dense - dense.mean()
+    align = sub[:, col("align_mean")]
+    sub[:, col("align_gap")] = align - align.max()
+    sub[:, col("align_rank_here")] = 1.0 / (1.0 + np.argsort(np.argsort(-align, kind="stable"), kind="stable"))
     return sub
 
 
@@ -215,6 +239,8 @@ def main() -> None:
     X2 = np.concatenate([with_gap(d["X"], rows_of[id(d)]) for d in answerable])
     y2 = np.concatenate([d["y"][rows_of[id(d)]] for d in answerable])
     sentence = logistic(X2, y2, FEATURES)
+    pooled_cols = [FEATURES.index(f) for f in FEATURES if f not in ALIGNMENT]
+    sentence_without_tokens = logistic(X2[:, pooled_cols], y2, tuple(f for f in FEATURES if f not in ALIGNMENT))
     xl_cols = [FEATURES.index(f) for f in CROSS_LINGUAL]
     sentence_xl = logistic(X2[:, xl_cols], y2, CROSS_LINGUAL)
 
@@ -286,11 +312,19 @@ def main() -> None:
                 best, best_t = j, float(t)
         return best_t, {"false_refusal": float(np.mean(p[y] < best_t)), "refusal_unanswerable": float(np.mean(p[~y] < best_t))}
 
+    # the first sentence holds a gold span, with the token alignment and without (an embedding server)
+    def picks_gold(model: LinearModel) -> float:
+        return float(np.mean([d["y"][rows_of[id(d)]][int(np.argmax(model.probabilities(with_gap(d["X"], rows_of[id(d)]),
+                                                                                         FEATURES)))]
+                              for d in answerable]))
+
+    with_tokens, without_tokens = picks_gold(sentence), picks_gold(sentence_without_tokens)
     threshold, at_threshold = threshold_for(answerable_model, Qx, Qy, ANSWERABILITY)
     threshold_xl, at_threshold_xl = threshold_for(answerable_xl, Qx_xl[:, xl_idx], Qy_xl, ANSWERABILITY_CROSS_LINGUAL)
 
     weights = ReaderWeights(
-        lexical=first, sentence=sentence, sentence_cross_lingual=sentence_xl, answerable=answerable_model,
+        lexical=first, sentence=sentence, sentence_without_tokens=sentence_without_tokens,
+        sentence_cross_lingual=sentence_xl, answerable=answerable_model,
         answerable_cross_lingual=answerable_xl, span=span, refusal_threshold=round(threshold, 4),
         refusal_threshold_cross_lingual=round(threshold_xl, 4), shortlist=shortlist,
         provenance={
@@ -299,6 +333,7 @@ def main() -> None:
             "date": dt.date.today().isoformat(),
             "tune_figures": {
                 "shortlist_recall": recall, "best_sentence_contains_gold": float(np.mean(right[Qy])),
+                "first_sentence_holds_gold": with_tokens, "first_sentence_holds_gold_without_tokens": without_tokens,
                 "at_threshold": at_threshold, "at_threshold_cross_lingual": at_threshold_xl,
                 "span_f1_in_gold_sentence": float(np.mean(span_scores)),
             },

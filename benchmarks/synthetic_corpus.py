@@ -99,6 +99,10 @@ class VariantEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)
 
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False):
+        # the reader's shortlist: read by the real model (a variant sentence is real perturbed text)
+        return self.inner.embed_with_tokens(texts, query=query)
+
     def describe(self) -> dict:
         return {**self.inner.describe(), "synthetic_variants": True}
 

@@ -36,6 +36,12 @@ class Embedder(Protocol):
         """L2-normalised float32 vectors for search queries (e5 models prefix them differently)."""
         ...
 
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """The vectors and, from the same pass, each text's L2-normalised token states (prompt and
+        special tokens left out), for the reader's word-by-word alignment of question and sentence.
+        None where the backend only returns pooled vectors (an embedding server)."""
+        ...
+
     def describe(self) -> dict:
         """Model, backend, precision, device: what `kiosque status` shows."""
         ...
@@ -80,6 +86,9 @@ class LazyEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)
+
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False):
+        return self.inner.embed_with_tokens(texts, query=query)
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)

@@ -89,6 +89,10 @@ class CachedEmbedder:
         # queries are cheap and rarely repeat exactly; caching them would only grow the file
         return self.inner.embed_queries(texts)
 
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False):
+        # token states are read once per question (the reader's shortlist): not worth storing
+        return self.inner.embed_with_tokens(texts, query=query)
+
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
 

@@ -128,6 +128,10 @@ class OpenAIEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, self._query_prefix)
 
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> None:
+        """An embeddings endpoint returns one pooled vector per text, never token states."""
+        return None
+
     def describe(self) -> dict:
         return {
             "model": self.model_name, "backend": "openai-compatible server", "endpoint": self.base_url,

@@ -17,6 +17,7 @@ Vectors match sentence-transformers' fp32 output to a cosine of ~0.9999 (bf16) /
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
@@ -203,8 +204,9 @@ class PackedBertEncoder:
         return len(self.tokenizer.encode(text).ids)
 
     # -- forward ----------------------------------------------------------------------------------
-    def forward(self, seqs: Sequence[np.ndarray]):
-        """Vectors (float32 tensor ``[len(seqs), dim]``) for a batch of token-id arrays."""
+    def forward(self, seqs: Sequence[np.ndarray], *, with_tokens: bool = False):
+        """Vectors (float32 tensor ``[len(seqs), dim]``) for a batch of token-id arrays; with
+        ``with_tokens``, also each text's last-layer token states (float32 ``[len, dim]`` tensors)."""
         import torch
         import torch.nn.functional as F
 
@@ -228,7 +230,10 @@ class PackedBertEncoder:
         owner = torch.repeat_interleave(torch.arange(n), lens)
         pooled = torch.zeros(n, hidden, dtype=torch.float32).index_add_(0, owner, x[:tokens].float())
         pooled /= lens[:, None].to(torch.float32)
-        return F.normalize(pooled, dim=-1) if self.normalize else pooled
+        pooled = F.normalize(pooled, dim=-1) if self.normalize else pooled
+        if not with_tokens:
+            return pooled
+        return pooled, list(torch.split(x[:tokens].float(), lengths))
 
     def _attention(self, qkv, bounds: list[int]):
         """Self-attention text by text over the packed ``[tokens, 3*hidden]`` projections: no padding,
@@ -294,6 +299,30 @@ class PackedBertEncoder:
         return out
 
 
+    def encode_with_tokens(self, texts: Sequence[str], *, prompt: str = "") -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors for ``texts`` and, from the same forward pass, each text's token states without
+        the special tokens and the prompt, L2-normalised, float32 ``[words' pieces, dim]``."""
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        seqs = self.tokenize([prompt + t for t in texts])
+        skip = self._prompt_tokens(prompt)
+        with self._busy, torch.inference_mode():
+            pooled, states = self.forward(seqs, with_tokens=True)
+        tokens = [_unit_rows(s[skip:-1].numpy()) for s in states]
+        return pooled.numpy(), tokens
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 (one encoder per model, kept for the process)
+    def _prompt_tokens(self, prompt: str) -> int:
+        """Tokens before a text's own: [CLS] and the prompt's pieces."""
+        return len(self.tokenizer.encode(prompt.rstrip()).ids) - 1 if prompt.strip() else 1
+
+
+def _unit_rows(m: np.ndarray) -> np.ndarray:
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+
 class PackedEmbedder:
     """The Embedder protocol over a PackedBertEncoder."""
 
@@ -323,6 +352,9 @@ class PackedEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
+
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.encoder.encode_with_tokens(list(texts), prompt=self._query_prompt if query else self._passage_prompt)
 
     def token_count(self, text: str) -> int:
         return self.encoder.token_count(self._passage_prompt + text)

@@ -65,6 +65,24 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
 
+    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors and, from the same forward pass, each text's token states without the special
+        tokens and the prompt (L2-normalised float32 rows)."""
+        prompt = self._query_prompt if query else self._passage_prompt
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        skip = len(self._st.tokenizer(prompt.rstrip())["input_ids"]) - 1 if prompt.strip() else 1
+        with self._busy:
+            outputs = self._st.encode(list(texts), prompt=prompt, batch_size=self.batch_size, output_value=None,
+                                      convert_to_numpy=False, show_progress_bar=False)
+        pooled = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs])
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        tokens = []
+        for o in outputs:
+            states = o["token_embeddings"].float().cpu().numpy()[: int(o["attention_mask"].sum())][skip:-1]
+            tokens.append(states / np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-12))
+        return pooled, tokens
+
     def token_count(self, text: str) -> int:
         return len(self._st.tokenizer(self._passage_prompt + text)["input_ids"])
 

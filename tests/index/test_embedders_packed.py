@@ -121,3 +121,23 @@ def test_packed_batches_come_in_few_shapes():
     assert len(set(rows)) <= 200
     assert all(r - t < 16 for t, r in zip(range(1, 1_024), rows))
     assert max(r / t for t, r in zip(range(512, 16_385), rows[511:])) <= 1.04
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_token_states_come_with_the_vectors_and_match_sentence_transformers(folder, reference, query):
+    """The reader's word-by-word alignment reads the last layer's token states: from the same pass as
+    the vectors, prompt and special tokens left out, the same as sentence-transformers' on both backends."""
+    packed = PackedEmbedder(folder, precision="fp32")
+    texts = TEXTS[:4] + [LONG]
+    vectors, tokens = packed.embed_with_tokens(texts, query=query)
+    pooled = packed.embed_queries(texts) if query else packed.embed_passages(texts)
+    assert cosines(vectors, pooled).min() > 0.99999
+    ref_vectors, ref_tokens = reference.embed_with_tokens(texts, query=query)
+    assert cosines(vectors, ref_vectors).min() > 0.99999
+    prompt = "query: " if query else "passage: "
+    skipped = len(packed.encoder.tokenize([prompt.strip()])[0])  # <s>, the prompt's pieces and </s>
+    for text, mine, theirs in zip(texts, tokens, ref_tokens):
+        assert mine.shape == theirs.shape == (len(packed.encoder.tokenize([prompt + text])[0]) - skipped, 384)
+        assert np.allclose(np.linalg.norm(mine, axis=1), 1, atol=1e-5)
+        assert (mine * theirs).sum(1).min() > 0.9999
+    assert packed.embed_with_tokens([])[1] == []

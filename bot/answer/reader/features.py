@@ -5,7 +5,10 @@ Two stages, because some evidence is cheap and some is not:
   the passage ranked, whether the sentence holds the kind of thing asked for — a date, a figure, a
   name the question does not give);
 - *shortlist* features for the few best of them (4): the embedding model's similarity of the sentence
-  and the question (meaning, across paraphrase and language), and spaCy's named entities.
+  and the question (meaning, across paraphrase and language), and how well each word of the
+  question finds its counterpart among the sentence's words in the model's contextual token states
+  (a word-by-word alignment: "assassiné" ~ "l'assassinat", "dirigeant" ~ "président", which one
+  pooled vector blurs).
 
 Every feature is named; the weights that go with the names are fitted on PIAF (``weights.py``)."""
 
@@ -30,7 +33,9 @@ LEXICAL = (
     "coverage_rank", "kind_present_date", "kind_present_number", "kind_present_name", "asks_reason",
     "rarest_missing",
 )
-SHORTLIST = ("dense", "dense_gap", "dense_rank_here", "dense_excess", "head_term_here")
+#: the alignment of question and sentence tokens (absent, all zero, where the embedder gives no token states)
+ALIGNMENT = ("align_mean", "align_min", "align_gap", "align_rank_here")
+SHORTLIST = ("dense", "dense_gap", "dense_rank_here", "dense_excess", "head_term_here") + ALIGNMENT
 FEATURES = LEXICAL + SHORTLIST
 #: the features a question in another language than the sentence still has (no shared words)
 CROSS_LINGUAL = ("names_here", "names_article", "length", "first_in_passage", "article_rank", "passage_rank",
@@ -158,9 +163,18 @@ class Featurizer:
 
     # -- shortlist ------------------------------------------------------------------------------
     def shortlist(self, q: QuestionAnalysis, cands: list[Candidate], rows: list[int], matrix: np.ndarray,
-                  sims: np.ndarray) -> None:
-        """Fill the shortlist features of ``rows`` in place; ``sims`` are the question-sentence cosines."""
+                  sims: np.ndarray, alignments: np.ndarray | None = None) -> None:
+        """Fill the shortlist features of ``rows`` in place; ``sims`` are the question-sentence cosines,
+        ``alignments`` the rows' ``alignment()`` (None: the embedder gives no token states)."""
         col = {name: i for i, name in enumerate(FEATURES)}
+        if alignments is not None and len(rows):
+            means = alignments[:, 0]
+            order = np.argsort(np.argsort(-means, kind="stable"), kind="stable")
+            for row, (mean, least), r in zip(rows, alignments, order):
+                matrix[row, col["align_mean"]] = mean
+                matrix[row, col["align_min"]] = least
+                matrix[row, col["align_gap"]] = mean - means.max()
+                matrix[row, col["align_rank_here"]] = 1.0 / (1.0 + r)
         best = float(np.max(sims)) if len(sims) else 0.0
         rank = np.argsort(np.argsort(-np.asarray(sims), kind="stable"), kind="stable")
         # how much closer than the others: comparable across languages, where cosines sit lower
@@ -172,6 +186,17 @@ class Featurizer:
             matrix[row, col["dense"]] = sim
             matrix[row, col["dense_gap"]] = sim - best
             matrix[row, col["head_term_here"]] = float(q.head_term is not None and term_in(q.head_term, self.terms(c.text)))
+
+
+def alignment(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> tuple[float, float]:
+    """(mean, least) over the question's token states of the best cosine with any of the sentence's:
+    how well, and how completely, the sentence restates the question word by word."""
+    if not len(question_tokens) or not len(sentence_tokens):
+        return 0.0, 0.0
+    # einsum, not @: a product this small is not worth BLAS's threads, which then spin on the cores
+    # the encoder needs (measured: +11 s of CPU over 144 questions on 2 cores, +20 ms an answer)
+    best = np.einsum("id,jd->ij", question_tokens, sentence_tokens).max(axis=1)
+    return float(best.mean()), float(best.min())
 
 
 def mentioned_in_question(text: str, q: QuestionAnalysis) -> bool:

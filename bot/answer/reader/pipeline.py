@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bot.answer.reader.candidates import Candidate, candidates
-from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer, mentioned_in_question
+from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer, alignment, mentioned_in_question
 from bot.answer.reader.lexicon import FACTOID_TYPES
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
@@ -39,6 +39,21 @@ class Finding:
     probability: float
     #: offsets in the sentence
     span: SpanCandidate | None = None
+
+
+@dataclass
+class Features:
+    """What the reader knows of the candidate sentences before deciding."""
+
+    cands: list[Candidate]
+    #: one row per candidate, ``FEATURES`` order
+    matrix: np.ndarray
+    #: the first stage's probabilities
+    first: np.ndarray
+    #: the shortlisted rows (with the second stage's features), best first
+    rows: list[int]
+    #: whether the shortlist has the token alignment (the embedder gave token states)
+    aligned: bool
 
 
 @dataclass
@@ -71,8 +86,8 @@ class Reader:
 
     # -- features -------------------------------------------------------------------------------
     def featurize(self, q: QuestionAnalysis, retrieval: RetrievalResult, *, exclude=frozenset(),
-                  shortlist: int | None = None) -> tuple[list[Candidate], np.ndarray, np.ndarray, list[int]]:
-        """Candidates, their feature matrix, first-stage probabilities and the shortlisted rows
+                  shortlist: int | None = None) -> Features:
+        """Candidates and their features, the shortlisted ones with the embedding model's reading
         (``shortlist=0``: every row gets the second stage's features, as when fitting)."""
         featurizer = Featurizer(self.analyzer, self.keyword_index().idf)
         cands = candidates(retrieval, q.language, exclude)
@@ -80,17 +95,26 @@ class Reader:
         first = self.weights.lexical.probabilities(matrix, FEATURES) if cands else np.zeros(0)
         k = self.weights.shortlist if shortlist is None else shortlist
         rows = [int(i) for i in np.argsort(-first, kind="stable")[: k or len(cands)]]
+        aligned = False
         if rows and retrieval.query_vector is not None:
-            vectors = self.embedder.embed_passages([cands[i].text for i in rows])
+            texts = [cands[i].text for i in rows]
+            read = self.embedder.embed_with_tokens(texts) if retrieval.query_tokens is not None else None
+            if read is None:  # pooled vectors only: the second stage without the alignment
+                vectors, aligned_rows = self.embedder.embed_passages(texts), None
+            else:
+                vectors, sentence_tokens = read
+                aligned_rows = np.array([alignment(retrieval.query_tokens, t) for t in sentence_tokens], dtype=np.float32)
+                aligned = True
             sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(retrieval.query_vector, dtype=np.float32)
-            featurizer.shortlist(q, cands, rows, matrix, sims)
-        return cands, matrix, first, rows
+            featurizer.shortlist(q, cands, rows, matrix, sims, aligned_rows)
+        return Features(cands, matrix, first, rows, aligned)
 
-    def sentence_probabilities(self, cands: list[Candidate], matrix: np.ndarray, rows: list[int]) -> np.ndarray:
+    def sentence_probabilities(self, f: Features) -> np.ndarray:
         w = self.weights
-        same = w.sentence.probabilities(matrix[rows], FEATURES)
-        cross = w.sentence_cross_lingual.probabilities(matrix[rows], FEATURES)
-        return np.array([c if cands[r].cross_lingual else s for r, s, c in zip(rows, same, cross)])
+        same_model = w.sentence if f.aligned else w.sentence_without_tokens
+        same = same_model.probabilities(f.matrix[f.rows], FEATURES)
+        cross = w.sentence_cross_lingual.probabilities(f.matrix[f.rows], FEATURES)
+        return np.array([c if f.cands[r].cross_lingual else s for r, s, c in zip(f.rows, same, cross)])
 
     def answerability(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
                       probs: np.ndarray, found: dict[str, float], best: int | None = None
@@ -171,11 +195,12 @@ class Reader:
     # -- the whole path -------------------------------------------------------------------------
     def read(self, q: QuestionAnalysis, retrieval: RetrievalResult, *, exclude=frozenset()) -> Reading:
         t0 = time.perf_counter()
-        cands, matrix, first, rows = self.featurize(q, retrieval, exclude=exclude)
+        features = self.featurize(q, retrieval, exclude=exclude)
+        cands, matrix, rows = features.cands, features.matrix, features.rows
         t1 = time.perf_counter()
         if not rows:
             return Reading(q, [], 0.0, timings_ms={"reader_features_ms": (t1 - t0) * 1e3})
-        probs = self.sentence_probabilities(cands, matrix, rows)
+        probs = self.sentence_probabilities(features)
         order = np.argsort(-probs, kind="stable")
         quote, span, found = self.locate(q, cands[rows[order[0]]])
         answerable, cross, values = self.answerability(q, cands, matrix, rows, probs, found)
@@ -333,4 +358,4 @@ def _same_sentence_or_copy(a: Candidate, b: Candidate) -> bool:
     return _norm(a.text) == _norm(b.text)
 
 
-__all__ = ["ANSWERABILITY", "Finding", "LEXICAL", "Reader", "Reading", "SPAN_DESIGN", "TYPED", "answerability_features"]
+__all__ = ["ANSWERABILITY", "Features", "Finding", "LEXICAL", "Reader", "Reading", "SPAN_DESIGN", "TYPED", "answerability_features"]

@@ -48,8 +48,10 @@ class LinearModel:
 class ReaderWeights:
     #: candidate sentences, first stage: lexical features only (all candidates)
     lexical: LinearModel
-    #: the shortlist, second stage: lexical + meaning + entities, a sentence in the question's language
+    #: the shortlist, second stage: lexical + meaning + the token alignment, a sentence in the question's language
     sentence: LinearModel
+    #: the same without the token alignment, for an embedder that returns pooled vectors only (a server)
+    sentence_without_tokens: LinearModel
     #: the same for a sentence in another language than the question (no shared words to count)
     sentence_cross_lingual: LinearModel
     #: is the question answered by the best sentence at all? (question-level features)

