@@ -123,6 +123,12 @@ CALENDAR = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 })
 
+#: days of the week, numbered from Monday (news dates events by them: "s'est rendu lundi à Téhéran")
+WEEKDAYS: dict[str, int] = {
+    "lundi": 1, "mardi": 2, "mercredi": 3, "jeudi": 4, "vendredi": 5, "samedi": 6, "dimanche": 7,
+    "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7,
+}
+
 #: number words and their values (folded); "un"/"une"/"one" are articles more often than counts
 NUMBER_WORDS: dict[str, float] = {
     "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9,

@@ -3,14 +3,15 @@ questions ask for, and what a generated sentence must not state unless its passa
 
 Our own parsing (spaCy tags NUM tokens but knows no values): digits with French and English
 separators ("1 500", "14,2", "3.7"), number words ("six", "trente", "deux millions"), full dates
-(``index.dates``), month + year, years, centuries ("XVIe siècle") and decades ("années 1980")."""
+(``index.dates``), month + year, years, centuries ("XVIe siècle"), decades ("années 1980") and days
+of the week ("lundi", "mardi soir": news says when by them)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bot.answer.reader.lexicon import ARTICLE_NUMBERS, MULTIPLIERS, NUMBER_WORDS
+from bot.answer.reader.lexicon import ARTICLE_NUMBERS, MULTIPLIERS, NUMBER_WORDS, WEEKDAYS
 from index.dates import EN_MONTHS, FR_MONTHS, find_dates
 from index.keyword import fold
 
@@ -22,7 +23,8 @@ class Value:
     kind: str  # "number" or "date"
     start: int
     end: int
-    #: a number's value, or a date as "YYYY", "YYYY-MM", "YYYY-MM-DD", "C18" (a century), "D1980" (a decade)
+    #: a number's value, or a date as "YYYY", "YYYY-MM", "YYYY-MM-DD", "C18" (a century), "D1980" (a decade),
+    #: "W1" (a Monday)
     norm: str
 
 
@@ -37,6 +39,7 @@ _DIGITS = re.compile(r"(?<![\w.,])\d{1,3}(?:[\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 _MULTIPLIER_AFTER = re.compile(r"^\s+(" + "|".join(sorted(MULTIPLIERS, key=len, reverse=True)) + r")\b",
                                re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.IGNORECASE)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 
 
@@ -100,6 +103,14 @@ def find_values(text: str) -> list[Value]:
         year = m.group(1) or m.group(2)
         year = year if len(year) == 4 else "19" + year
         add("date", m.start(), m.end(), f"D{year}")
+    for m in _WEEKDAY.finditer(text):
+        following = next((v for v in out if v.kind == "date" and not text[m.end() : v.start].strip(" ,")
+                          and v.start >= m.end()), None)
+        if following is not None:  # "lundi 3 mars 2025": one date, the 3rd of March
+            out[out.index(following)] = Value("date", m.start(), following.end, following.norm)
+            taken.append((m.start(), m.end()))
+        else:
+            add("date", m.start(), m.end(), f"W{WEEKDAYS[m.group(1).lower()]}")
     for m in _DIGITS.finditer(text):
         value = _number(m.group(0))
         if value is None:

@@ -29,3 +29,14 @@ def test_a_name_written_in_another_language_is_the_same_name(nlp, embedder):
     english = "Russia's ambassador to Israel, Anatoly Viktorov, said Putin and Netanyahu spoke six times."
     assert missing(nlp, english, embedder) == []
     assert missing(nlp, "Russia's ambassador to Israel is Sergei Lavrov.", embedder) == ["Sergei Lavrov"]
+
+
+def test_the_day_of_the_week_is_a_date_the_passage_must_give(nlp):
+    passage = "Le président russe Vladimir Poutine a appelé lundi le Premier ministre israélien Benjamin Netanyahu."
+
+    def unsupported(sentence):
+        return [f.text for f in ClaimCheck(nlp, None).missing(sentence, [passage])]
+
+    assert unsupported("Poutine a appelé Netanyahu mardi.") == ["mardi"]
+    assert unsupported("Poutine a appelé Netanyahu lundi.") == []
+    assert unsupported("Putin called Netanyahu on Monday.") == []

@@ -25,6 +25,10 @@ def found(text):
     ("en 843", [("843", "date", "843")]),
     ("300 hommes et 58 %", [("300", "number", "300"), ("58", "number", "58")]),
     ("une lettre", []),  # an article, not a count
+    ("s'est rendu à Téhéran lundi, où", [("lundi", "date", "W1")]),  # news dates events by the weekday
+    ("On Tuesday evening", [("Tuesday", "date", "W2")]),
+    ("le lundi 3 mars 2025", [("lundi 3 mars 2025", "date", "2025-03-03")]),  # one date, not two
+    ("mardi, 4 avril 2023", [("mardi, 4 avril 2023", "date", "2023-04-04")]),
 ])
 def test_values(text, expected):
     assert found(text) == expected
@@ -35,3 +39,9 @@ def test_same_value_across_precision():
     assert same_value(a, b)
     assert not same_value(find_values("six fois")[0], find_values("huit fois")[0])
     assert same_value(find_values("six fois")[0], find_values("6 fois")[0])
+
+
+def test_a_weekday_is_not_another_weekday_nor_a_figure():
+    assert same_value(find_values("lundi")[0], find_values("Monday")[0])
+    assert not same_value(find_values("lundi")[0], find_values("mardi")[0])
+    assert not same_value(find_values("lundi")[0], find_values("1 fois")[0])
