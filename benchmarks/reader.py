@@ -13,6 +13,9 @@ that group's paragraphs: a real removal, not a filter). Figures: the answer cont
 refusals; the gold paragraph cited; SQuAD token F1 / exact match of the bold answer span; median
 answer length; warm answer() latency. Also the refusal curve of the reader as its threshold moves
 (refusals of the unanswerable against false refusals), drawn to ``--plot``.
+
+``--half tune`` runs the same measurement on the tune half (its own stores without its paragraphs):
+the half a change to the reader is chosen on; the held-out half only reports.
 """
 
 from __future__ import annotations
@@ -143,7 +146,11 @@ def main() -> None:
     ap.add_argument("--store", type=Path, required=True, help="the PIAF store (built if missing, then reused)")
     ap.add_argument("--before", type=Path, default=None, help="an earlier checkout to compare with (optional)")
     ap.add_argument("--groups", type=int, default=4, help="stores without the held-out paragraphs of one group each")
-    ap.add_argument("--questions", type=int, default=0, help="only the first N held-out questions (0 = all)")
+    ap.add_argument("--questions", type=int, default=0, help="only the first N questions of the half (0 = all)")
+    ap.add_argument("--half", choices=("held-out", "tune"), default="held-out",
+                    help="the half asked: held-out (to report) or tune (to choose a change on)")
+    ap.add_argument("--systems", default="overlap,before,reader,never-refusing",
+                    help="which rows to run (comma-separated; before needs --before)")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs" / "reader-refusal-curve.png")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
@@ -151,7 +158,10 @@ def main() -> None:
     from piaf import build
 
     paragraphs, questions = load_piaf(args.piaf_dir)
-    _, held = piaf_halves(questions)
+    tune, held = piaf_halves(questions)
+    if args.half == "tune":
+        held = tune
+    wanted = set(args.systems.split(","))
     if args.questions:
         held = held[: args.questions]
     held_paragraphs = list(dict.fromkeys(q["context_id"] for q in held))
@@ -161,11 +171,14 @@ def main() -> None:
     stores = {"all": args.store}
     for g in range(args.groups):
         kept = [p for p in paragraphs if group_of.get(p["context_id"]) != g]
-        sub = args.store.with_name(f"{args.store.name}-without-{g}")
+        prefix = "-tune" if args.half == "tune" else ""
+        sub = args.store.with_name(f"{args.store.name}{prefix}-without-{g}")
         build(sub, kept, {})[0].close()
         stores[g] = sub
-    systems = {"overlap": None, **({"before": args.before} if args.before else {}), "reader": ROOT,
-               "reader, never refusing": ROOT}
+    systems = {"overlap": None, "before": args.before, "reader": ROOT, "reader, never refusing": ROOT}
+    flag = {"overlap": "overlap", "before": "before", "reader": "reader", "reader, never refusing": "never-refusing"}
+    systems = {name: code for name, code in systems.items()
+               if flag[name] in wanted and (code is not None or name == "overlap")}
 
     results, answers = {}, {}
     with tempfile.TemporaryDirectory(prefix="kiosque-reader-") as tmp:
@@ -191,17 +204,19 @@ def main() -> None:
     from bot.answer.reader.weights import default_weights
 
     default = default_weights().refusal_threshold
-    curve = refusal_curve(*answers["reader, never refusing"], held)
-    plot(curve, default, args.plot)
+    curve = []
+    if "reader, never refusing" in answers:
+        curve = refusal_curve(*answers["reader, never refusing"], held)
+        plot(curve, default, args.plot)
     rows = [{"system": k, **v} for k, v in results.items()]
     cols = ["system", "n", "contains_gold", "false_refusal", "refused_unanswerable", "gold_paragraph_cited", "span_f1",
             "span_em", "median_answer_chars", "answer_ms_p50"]
     print()
-    print(table(rows, cols, f"PIAF held-out: {len(held)} questions ({len(held_paragraphs)} paragraphs), "
+    print(table(rows, cols, f"PIAF {args.half}: {len(held)} questions ({len(held_paragraphs)} paragraphs), "
                             f"unanswerable = the same questions over stores without their paragraph"))
-    path = record("reader", {"questions": len(held), "groups": args.groups, "results": results,
+    path = record("reader", {"half": args.half, "questions": len(held), "groups": args.groups, "results": results,
                              "default_threshold": default, "curve": curve, "plot": str(args.plot)}, args.out)
-    print(f"wrote {path} and {args.plot}")
+    print(f"wrote {path}" + (f" and {args.plot}" if curve else ""))
 
 
 if __name__ == "__main__":
