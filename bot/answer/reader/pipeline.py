@@ -26,6 +26,11 @@ ANSWERABILITY = (
     "question_names", "names_article", "span_probability", "missing_number", "missing_date", "missing_name",
     "focus_complete", "names_complete", "complete", "best_names_article", "best_names_here",
 )
+#: how many of the most probable sentences get their answer span located before the reader picks the
+#: one it is surest answers (see ``Reader._surest``). PIAF's tune half: 2 against 1, answers holding
+#: the gold 55.4 % against 55.3 %, refusals unchanged, +2.5 ms an answer; it puts the asked-for kind
+#: of thing first where the best-scored sentence lacks it
+LOCATED = 2
 #: answer types whose answer is a named thing or a value that spaCy or our value finder can see
 TYPED = {"person": ("PER",), "organisation": ("ORG", "MISC"), "place": ("LOC",), "date": ("value:date",),
          "number": ("value:number",)}
@@ -202,8 +207,7 @@ class Reader:
             return Reading(q, [], 0.0, timings_ms={"reader_features_ms": (t1 - t0) * 1e3})
         probs = self.sentence_probabilities(features)
         order = np.argsort(-probs, kind="stable")
-        quote, span, found = self.locate(q, cands[rows[order[0]]])
-        answerable, cross, values = self.answerability(q, cands, matrix, rows, probs, found)
+        order, (quote, span, found), (answerable, cross, values) = self._surest(q, features, probs, order)
         threshold = self.weights.refusal_threshold_cross_lingual if cross else self.weights.refusal_threshold
         shortlist = [(cands[rows[i]], float(probs[i]), {n: float(matrix[rows[i], k]) for k, n in enumerate(FEATURES)})
                      for i in order]
@@ -218,6 +222,21 @@ class Reader:
         t2 = time.perf_counter()
         reading.timings_ms = {"reader_features_ms": (t1 - t0) * 1e3, "reader_decision_ms": (t2 - t1) * 1e3}
         return reading
+
+    def _surest(self, q: QuestionAnalysis, f: Features, probs: np.ndarray, order: np.ndarray):
+        """Of the ``LOCATED`` most probable sentences, the one the answerability model is surest
+        answers, once its answer span is located: the sentence scorer reads features of the sentence
+        alone, the answerability model also whether the asked-for kind of thing was found in it ("how
+        long" answered by "les deux pays" or by "une durée de vingt ans"). The new order, (quote, span,
+        what was found) and (answerability, cross-lingual?, its features) of the chosen sentence."""
+        best = None
+        for i in order[:LOCATED]:
+            located = self.locate(q, f.cands[f.rows[i]])
+            judged = self.answerability(q, f.cands, f.matrix, f.rows, probs, located[2], best=int(i))
+            if best is None or judged[0] > best[2][0]:
+                best = (int(i), located, judged)
+        i, located, judged = best
+        return np.concatenate([[i], order[order != i]]), located, judged
 
     def _more(self, q: QuestionAnalysis, best: Finding, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
               probs: np.ndarray, order: np.ndarray, threshold: float) -> list[Finding]:
