@@ -65,8 +65,7 @@ def unfitted() -> ReaderWeights:
     """Weights that weigh nothing: the reader's feature code runs, nothing is decided with them."""
     zero = LinearModel((), (), 0.0)
     return ReaderWeights(lexical=zero, sentence=zero, sentence_without_tokens=zero, sentence_cross_lingual=zero,
-                         answerable=zero,
-                         answerable_cross_lingual=zero, span=zero, refusal_threshold=0.0,
+                         answerable=zero, answerable_cross_lingual=zero, span=zero, refusal_threshold=0.0,
                          refusal_threshold_cross_lingual=0.0, shortlist=0)
 
 
@@ -119,9 +118,9 @@ NON_NEGATIVE = {
     "names_article", "matched_terms", "density", "article_rank", "passage_rank", "passage_score", "keyword_rank",
     "dense_rank", "kind_present", "coverage_gap", "bigrams", "coverage_rank", "kind_present_date",
     "kind_present_number", "kind_present_name", "dense", "dense_gap", "dense_rank_here", "dense_excess",
-    "head_term_here", "align_mean", "align_min", "align_gap", "align_rank_here", "best_probability", "best_coverage", "best_dense", "best_dense_excess", "best_kind",
-    "best_context", "max_coverage", "max_dense", "max_passage_coverage", "focus_complete", "names_complete", "complete",
-    "best_names_article", "best_names_here",
+    "head_term_here", "align_mean", "align_min", "align_gap", "align_rank_here", "best_probability", "best_coverage",
+    "best_dense", "best_dense_excess", "best_kind", "best_context", "max_coverage", "max_dense", "max_passage_coverage",
+    "focus_complete", "names_complete", "complete", "best_names_article", "best_names_here",
 }
 NON_POSITIVE = {"rarest_missing", "best_rarest_missing", "missing_number", "missing_date", "missing_name"}
 

@@ -298,7 +298,6 @@ class PackedBertEncoder:
                 out[idx] = self.forward([seqs[j] for j in idx]).numpy()
         return out
 
-
     def encode_with_tokens(self, texts: Sequence[str], *, prompt: str = "") -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors for ``texts`` and, from the same forward pass, each text's token states without
         the special tokens and the prompt, L2-normalised, float32 ``[words' pieces, dim]``."""
