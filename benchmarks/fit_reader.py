@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import pickle
 import sys
 import time
 from dataclasses import replace
@@ -210,16 +211,18 @@ def main() -> None:
     app, _, _ = build(args.store, paragraphs, {})
     app.nlp.cache_size = 100_000  # every gold and best sentence is parsed again in later steps: keep them
     print(f"tune: {len(tune)} questions over {len({q['context_id'] for q in tune})} paragraphs", flush=True)
+    data = None
     if args.features_cache and args.features_cache.exists():
-        import pickle
-
-        data = pickle.loads(args.features_cache.read_bytes())
-    else:
+        cached = pickle.loads(args.features_cache.read_bytes())
+        # features collected by other code (other names, or another question set) would be fitted silently
+        if isinstance(cached, dict) and cached.get("features") == FEATURES and cached.get("questions") == len(tune):
+            data = cached["data"]
+        else:
+            print(f"{args.features_cache} was collected with other features or questions: collecting again")
+    if data is None:
         data = collect(app, tune)
         if args.features_cache:
-            import pickle
-
-            args.features_cache.write_bytes(pickle.dumps(data))
+            args.features_cache.write_bytes(pickle.dumps({"features": FEATURES, "questions": len(tune), "data": data}))
     answerable = [d for d in data if not d["removed"] and len(d["y"])]
 
     # 1. first stage: lexical features, every candidate
