@@ -209,7 +209,8 @@ class Reader:
             return Reading(q, [], 0.0, timings_ms={"reader_features_ms": (t1 - t0) * 1e3})
         probs = self.sentence_probabilities(features)
         order = np.argsort(-probs, kind="stable")
-        order, (quote, span, found), (answerable, cross, values) = self._surest(q, features, probs, order)
+        order, seen = self._surest(q, features, probs, order)
+        (quote, span, found), (answerable, cross, values) = seen[int(order[0])]
         threshold = self.weights.refusal_threshold_cross_lingual if cross else self.weights.refusal_threshold
         shortlist = [(cands[rows[i]], float(probs[i]), {n: float(matrix[rows[i], k]) for k, n in enumerate(FEATURES)})
                      for i in order]
@@ -218,7 +219,7 @@ class Reader:
             reading.related = self._related(shortlist)
         else:
             best = Finding(quote, float(probs[order[0]]), span)
-            reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, threshold)
+            reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, threshold, seen)
             if q.is_list:
                 reading.items = self._items(q, reading.findings)
         t2 = time.perf_counter()
@@ -229,19 +230,18 @@ class Reader:
         """Of the ``LOCATED`` most probable sentences, the one the answerability model is surest
         answers, once its answer span is located: the sentence scorer reads features of the sentence
         alone, the answerability model also whether the asked-for kind of thing was found in it ("how
-        long" answered by "les deux pays" or by "une durée de vingt ans"). The new order, (quote, span,
-        what was found) and (answerability, cross-lingual?, its features) of the chosen sentence."""
-        best = None
+        long" answered by "les deux pays" or by "une durée de vingt ans"). The new order (the chosen
+        sentence first) and, by shortlist row, each located sentence's (quote, span, what was found) and
+        (answerability, cross-lingual?, its features), which ``_more`` does not compute again."""
+        seen: dict[int, tuple] = {}
         for i in order[:LOCATED]:
             located = self.locate(q, f.cands[f.rows[i]])
-            judged = self.answerability(q, f.cands, f.matrix, f.rows, probs, located[2], best=int(i))
-            if best is None or judged[0] > best[2][0]:
-                best = (int(i), located, judged)
-        i, located, judged = best
-        return np.concatenate([[i], order[order != i]]), located, judged
+            seen[int(i)] = (located, self.answerability(q, f.cands, f.matrix, f.rows, probs, located[2], best=int(i)))
+        chosen = max(seen, key=lambda i: seen[i][1][0])  # ties: the more probable (dicts keep order)
+        return np.concatenate([[chosen], order[order != chosen]]), seen
 
     def _more(self, q: QuestionAnalysis, best: Finding, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-              probs: np.ndarray, order: np.ndarray, threshold: float) -> list[Finding]:
+              probs: np.ndarray, order: np.ndarray, threshold: float, seen: dict[int, tuple]) -> list[Finding]:
         """A further sentence, only when it adds what the first lacks — another item of a list, or
         another article that gives the asked-for fact otherwise (an update, a correction) — and only
         when the reader would have answered with it on its own (its answerability over the threshold)."""
@@ -252,7 +252,8 @@ class Reader:
             cand = cands[rows[i]]
             if _same_sentence_or_copy(cand, best.candidate) or (not q.is_list and cand.article.id == best.candidate.article.id):
                 continue  # (outside lists, only another article can state the fact otherwise)
-            quote, span, found = self.locate(q, cand)
+            located, judged = seen.get(int(i), (None, None))
+            quote, span, found = located or self.locate(q, cand)
             if span is None:
                 continue
             if q.is_list:
@@ -263,7 +264,9 @@ class Reader:
                         and _norm(span.text) != _norm(best.span.text) and not _covers(best, span))
             if not adds:
                 continue
-            if self.answerability(q, cands, matrix, rows, probs, found, best=int(i))[0] >= threshold:
+            if judged is None:
+                judged = self.answerability(q, cands, matrix, rows, probs, found, best=int(i))
+            if judged[0] >= threshold:
                 out.append(Finding(quote, float(probs[i]), span))
         return out
 
