@@ -37,7 +37,7 @@ import numpy as np
 
 from common import ROOT, contains_answer, load_piaf, piaf_halves, span_f1
 
-from bot.answer.reader.features import ALIGNMENT, CROSS_LINGUAL, FEATURES, LEXICAL  # noqa: E402
+from bot.answer.reader.features import ALIGNMENT, CROSS_LINGUAL, FEATURES, LEXICAL, relative_to_shortlist  # noqa: E402
 from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, answerability_features, span_design  # noqa: E402
 from bot.answer.reader.question import analyse  # noqa: E402
 from bot.answer.reader.spans import span_candidates, span_features  # noqa: E402
@@ -179,17 +179,8 @@ def shortlist_rows(first: LinearModel, X: np.ndarray, k: int) -> list[int]:
 
 
 def with_gap(X: np.ndarray, rows: list[int]) -> np.ndarray:
-    """The shortlist's rows with ``dense_gap`` relative to the shortlist, as the reader computes it."""
-    sub = X[rows].copy()
-    col = FEATURES.index
-    dense = sub[:, col("dense")]
-    sub[:, col("dense_gap")] = dense - dense.max()
-    sub[:, col("dense_rank_here")] = 1.0 / (1.0 + np.argsort(np.argsort(-dense, kind="stable"), kind="stable"))
-    sub[:, col("dense_excess")] = dense - dense.mean()
-    align = sub[:, col("align_mean")]
-    sub[:, col("align_gap")] = align - align.max()
-    sub[:, col("align_rank_here")] = 1.0 / (1.0 + np.argsort(np.argsort(-align, kind="stable"), kind="stable"))
-    return sub
+    """The shortlist's rows with their place among the shortlist (gaps, ranks), as the reader computes it."""
+    return relative_to_shortlist(X[rows].copy())
 
 
 def main() -> None:

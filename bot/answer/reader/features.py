@@ -166,26 +166,35 @@ class Featurizer:
                   sims: np.ndarray, alignments: np.ndarray | None = None) -> None:
         """Fill the shortlist features of ``rows`` in place; ``sims`` are the question-sentence cosines,
         ``alignments`` the rows' ``alignment()`` (None: the embedder gives no token states)."""
+        if not len(rows):
+            return
         col = {name: i for i, name in enumerate(FEATURES)}
-        if alignments is not None and len(rows):
-            means = alignments[:, 0]
-            order = np.argsort(np.argsort(-means, kind="stable"), kind="stable")
-            for row, (mean, least), r in zip(rows, alignments, order):
-                matrix[row, col["align_mean"]] = mean
-                matrix[row, col["align_min"]] = least
-                matrix[row, col["align_gap"]] = mean - means.max()
-                matrix[row, col["align_rank_here"]] = 1.0 / (1.0 + r)
-        best = float(np.max(sims)) if len(sims) else 0.0
-        rank = np.argsort(np.argsort(-np.asarray(sims), kind="stable"), kind="stable")
-        # how much closer than the others: comparable across languages, where cosines sit lower
-        mean = float(np.mean(sims)) if len(sims) else 0.0
-        for row, sim, r in zip(rows, sims, rank):
-            matrix[row, col["dense_rank_here"]] = 1.0 / (1.0 + r)
-            matrix[row, col["dense_excess"]] = sim - mean
-            c = cands[row]
+        for row, sim in zip(rows, sims):
             matrix[row, col["dense"]] = sim
-            matrix[row, col["dense_gap"]] = sim - best
-            matrix[row, col["head_term_here"]] = float(q.head_term is not None and term_in(q.head_term, self.terms(c.text)))
+            matrix[row, col["head_term_here"]] = float(q.head_term is not None
+                                                       and term_in(q.head_term, self.terms(cands[row].text)))
+        if alignments is not None:
+            matrix[rows, col["align_mean"]] = alignments[:, 0]
+            matrix[rows, col["align_min"]] = alignments[:, 1]
+        matrix[rows] = relative_to_shortlist(matrix[rows], aligned=alignments is not None)
+
+
+def relative_to_shortlist(sub: np.ndarray, *, aligned: bool = True) -> np.ndarray:
+    """``sub`` (the shortlist's rows, ``dense`` and ``align_mean`` filled) with each sentence's place
+    among the shortlist: gap to the best, rank, excess over the mean — comparable across questions and
+    languages, where cosines sit at other levels. One function for the reader and for the fit, so
+    that the weights read what they were fitted on. Without token states the alignment stays zero."""
+    col = FEATURES.index
+    for value, gap, rank, excess in (("dense", "dense_gap", "dense_rank_here", "dense_excess"),
+                                     ("align_mean", "align_gap", "align_rank_here", None)):
+        if value == "align_mean" and not aligned:
+            continue
+        v = sub[:, col(value)]
+        sub[:, col(gap)] = v - v.max()
+        sub[:, col(rank)] = 1.0 / (1.0 + np.argsort(np.argsort(-v, kind="stable"), kind="stable"))
+        if excess:
+            sub[:, col(excess)] = v - v.mean()
+    return sub
 
 
 def alignment(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> tuple[float, float]:
