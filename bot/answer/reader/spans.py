@@ -29,6 +29,15 @@ SPAN_FEATURES = (
 
 _MAX_TOKENS = 16
 _EDGE_PUNCT = set(",;:.!?()[]«»\"“”'’-–—")
+#: parts of speech that never begin or end an answer ("et", "que", "ainsi que")
+_EDGE_POS = {"CCONJ", "SCONJ"}
+#: elided words that are never part of an answer ("qu’Israël" is "Israël"); "l’" and "d’" are
+#: articles and prepositions, dropped as those are
+_CLITICS = {f"{c}{q}" for c in ("qu", "n", "s", "j", "c", "m", "t", "jusqu", "lorsqu", "puisqu") for q in "'’"}
+_ARTICLES = {f"{c}{q}" for c in ("l", "d") for q in "'’"}
+#: parts of speech a span made only of cannot answer
+_FUNCTION_POS = {"DET", "ADP", "CCONJ", "SCONJ", "PRON", "AUX", "PUNCT", "PART", "SPACE"}
+_PAIRS = (("(", ")"), ("[", "]"), ("«", "»"), ("“", "”"))
 _TYPE_NEAR = {"person": {"ORG", "MISC"}, "organisation": {"PER", "LOC"}, "place": {"ORG", "MISC"}}
 
 
@@ -43,12 +52,25 @@ class SpanCandidate:
 
 
 def _trim(doc, i: int, j: int) -> tuple[int, int] | None:
-    """Token range [i, j) without edge punctuation (and leading determiners for noun phrases)."""
-    while i < j and (doc[i].text in _EDGE_PUNCT or doc[i].is_space):
+    """Token range [i, j) without edge punctuation, conjunctions and elided clitics ("et le Premier
+    ministre", "qu’Israël", "n’"), or None when nothing that can answer is left: a span of function
+    words or a pronoun never names anything, and one that opens a bracket without closing it is cut
+    mid-phrase."""
+    def edge(t, leading: bool) -> bool:
+        return (t.text in _EDGE_PUNCT or t.is_space or t.pos_ in _EDGE_POS or t.lower_ in _CLITICS
+                or (not leading and t.pos_ in ("ADP", "DET")))
+
+    while i < j and edge(doc[i], True):
         i += 1
-    while j > i and (doc[j - 1].text in _EDGE_PUNCT or doc[j - 1].is_space):
+    while j > i and edge(doc[j - 1], False):
         j -= 1
-    return (i, j) if j > i else None
+    if j <= i or not any(t.pos_ not in _FUNCTION_POS and sum(ch.isalnum() for ch in t.text) >= 2 or t.like_num
+                         for t in doc[i:j]):
+        return None
+    text = doc[i:j].text
+    if any(text.count(a) != text.count(b) for a, b in _PAIRS):
+        return None
+    return i, j
 
 
 def span_candidates(doc) -> list[tuple[int, int, str]]:
@@ -62,7 +84,7 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
         out.setdefault(trimmed, kind)
         i, j = trimmed
         # without its leading preposition and determiner: "par les 20 observateurs" -> "20 observateurs"
-        while i < j - 1 and doc[i].pos_ in ("ADP", "DET"):
+        while i < j - 1 and (doc[i].pos_ in ("ADP", "DET") or doc[i].lower_ in _ARTICLES):
             i += 1
             out.setdefault((i, j), kind)
 

@@ -36,3 +36,15 @@ def test_candidates_cover_entities_values_and_phrases(nlp):
 
 def test_why_and_how_questions_get_no_span(seeds_reader):
     assert seeds_reader.span(analyse("Pourquoi la Russie aide-t-elle l'Iran ?"), "La Russie aide l'Iran car il le faut.") is None
+
+
+def test_no_candidate_is_a_function_word_a_pronoun_or_a_cut_phrase(nlp):
+    # spaCy's small model tags "qu’" LOC and "n’" PER in this sentence of a seed article, and the
+    # reader once answered a list question with "**n’** [1] et **qu’Israël** [1]"
+    doc = nlp.parse("« Le Premier ministre a précisé qu’Israël a été attaqué par des meurtriers et qu’il n’a pas "
+                    "le choix (selon le communiqué. » Elle l’a dit, et le Premier ministre a parlé.")
+    texts = {doc[i:j].text for i, j, _ in span_candidates(doc)}
+    assert not {"qu’", "n’", "qu’Israël", "il", "Elle", "l’"} & texts
+    assert "Israël" in texts
+    assert not any(t.startswith(("et ", "qu’", "n’")) or t.endswith((" et", " de")) for t in texts), texts
+    assert not any(t.count("(") != t.count(")") for t in texts), texts
