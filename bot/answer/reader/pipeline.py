@@ -15,7 +15,7 @@ from bot.answer.reader.lexicon import FACTOID_TYPES
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
-from bot.answer.reader.spans import SPAN_FEATURES, SpanCandidate, span_candidates, span_features
+from bot.answer.reader.spans import SPAN_FEATURES, SpanCandidate, span_candidates, span_features, trim
 from bot.answer.reader.weights import ReaderWeights
 from index.retrieval import RetrievalResult
 
@@ -292,7 +292,11 @@ class Reader:
         doc = self.nlp.parse(sentence)
         label = span.kind.split(":", 1)[1]
         for e in doc.ents:
-            if e.label_ == label and e.start_char != span.start and not any(w in q.words for w in _norm(e.text).split()):
+            kept = trim(doc, e.start, e.end)  # the rules of every answer span: no "n’", no "qu’Israël"
+            if e.label_ != label or kept is None:
+                continue
+            e = doc[kept[0] : kept[1]]
+            if e.start_char != span.start and not any(w in q.words for w in _norm(e.text).split()):
                 yield SpanCandidate(e.start_char, e.end_char, e.text, span.kind)
 
     def _related(self, shortlist, n: int = 2) -> list[Candidate]:

@@ -51,7 +51,7 @@ class SpanCandidate:
     features: tuple[float, ...] = ()
 
 
-def _trim(doc, i: int, j: int) -> tuple[int, int] | None:
+def trim(doc, i: int, j: int) -> tuple[int, int] | None:
     """Token range [i, j) without edge punctuation, conjunctions and elided clitics ("et le Premier
     ministre", "qu’Israël", "n’"), or None when nothing that can answer is left: a span of function
     words or a pronoun never names anything, and one that opens a bracket without closing it is cut
@@ -78,7 +78,7 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
     out: dict[tuple[int, int], str] = {}
 
     def add(i: int, j: int, kind: str) -> None:
-        trimmed = _trim(doc, i, j)
+        trimmed = trim(doc, i, j)
         if not trimmed or trimmed[1] - trimmed[0] > _MAX_TOKENS:
             return
         out.setdefault(trimmed, kind)

@@ -45,6 +45,22 @@ def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, emb
     assert sum("Pezeshkian" in i for i in items) == 1  # "M. Pezeshkian" and "Massed Pezeshkian" are one person
 
 
+def test_list_items_beside_the_answer_follow_the_rules_of_every_span(seeds_reader):
+    """spaCy's small model tags "n’" and "qu’Israël" PER in this sentence: items coordinated with the
+    answer are trimmed as answer spans are ("Israël"), and a clitic alone is no item."""
+    from bot.answer.reader.spans import SpanCandidate
+
+    sentence = ("Le Premier ministre Benjamin Netanyahu a précisé qu’Israël a été attaqué par des meurtriers "
+                "et qu’il n’a pas le choix.")
+    start = sentence.index("Benjamin Netanyahu")
+    answer = SpanCandidate(start, start + len("Benjamin Netanyahu"), "Benjamin Netanyahu", "entity:PER")
+    items = [s.text for s in seeds_reader._coordinated(analyse("Quels dirigeants ont parlé ?"), sentence, answer)]
+    assert "Israël" in items
+    assert not {"n’", "qu’", "qu’Israël"} & set(items), items
+    assert all(sentence[s.start : s.end] == s.text
+               for s in seeds_reader._coordinated(analyse("Quels dirigeants ont parlé ?"), sentence, answer))
+
+
 @pytest.mark.parametrize("question", ["Quel est le PIB de la France ?", "Qui a remporté la Coupe du monde de football ?"])
 def test_what_the_articles_do_not_say_is_refused(seeds_reader, seeds_store, embedder, question):
     r = read(seeds_reader, seeds_store, embedder, question)
