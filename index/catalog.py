@@ -393,10 +393,12 @@ class Catalog:
         signatures: dict[str, np.ndarray] | None = None,
         copies: dict[str, str] | None = None,
         title_terms: dict[str, bytes] | None = None,
+        chunk_terms: dict[str, bytes] | None = None,
     ) -> None:
         """Make an ingest visible, all or nothing: article rows, their chunks, the generation and
         the keyword index pointer change in one SQLite transaction. Chunks that stop being
-        committed go to ``garbage`` in the same transaction."""
+        committed go to ``garbage`` in the same transaction. ``chunk_terms``: the re-analysed terms
+        of chunks kept as they are (when the analyser changed)."""
         db = self.db
         now = time.time()
         db.execute("BEGIN IMMEDIATE")
@@ -418,6 +420,7 @@ class Catalog:
                 'INSERT INTO chunks (id, article_id, position, start, "end", terms) VALUES (?,?,?,?,?,?)',
                 [(cid, aid, pos, s, e, terms) for aid, rows in new_chunks.items() for cid, pos, s, e, terms in rows],
             )
+            db.executemany("UPDATE chunks SET terms = ? WHERE id = ?", [(t, c) for c, t in (chunk_terms or {}).items()])
             db.executemany("INSERT OR IGNORE INTO garbage VALUES (?)", [(c,) for c in garbage])
             db.executemany("DELETE FROM signatures WHERE article_id = ?", [(a,) for a in delete_articles])
             db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)",

@@ -50,8 +50,8 @@ class IngestReport(IngestTally):
     duplicates: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
-    #: nothing changed, but the keyword generation was rebuilt (its article-level list was missing
-    #: or built with other settings)
+    #: nothing changed, but the keyword generation was rebuilt (its terms made by another analyser,
+    #: its article-level list missing or built with other settings)
     keyword_rebuilt: bool = False
 
     @property
@@ -155,11 +155,15 @@ class Ingester:
 
         keyword_dir = None
         signatures, groups, titles = {}, None, {}
-        report.keyword_rebuilt = not report.changed and not store.article_list_is_current()
+        reanalyse = not store.analyzer_is_current()
+        report.keyword_rebuilt = not report.changed and (reanalyse or not store.article_list_is_current())
+        retermed: dict[str, bytes] = {}
         if report.changed or report.keyword_rebuilt:
             progress("index", 0, 1)
-            titles = self._title_terms(touched, removed)
-            keyword_dir = self._build_keyword(generation, touched, removed, new_chunks, titles)
+            if reanalyse:
+                retermed = self._reanalysed_chunks({a.id for a in touched} | set(removed))
+            titles = self._title_terms(touched, removed, every=reanalyse)
+            keyword_dir = self._build_keyword(generation, touched, removed, new_chunks, titles, retermed)
             progress("index", 1, 1)
         if report.changed:
             signatures, groups = self._find_copies(touched, removed)
@@ -170,8 +174,9 @@ class Ingester:
         catalog.commit(
             generation=report.generation, ingest_id=ingest_id, upsert=touched, new_chunks=new_chunks,
             delete_articles=removed, keyword_dir=keyword_dir, report=report.counts(),
-            extra_meta=self._embedder_meta(), signatures=signatures, copies=groups,
-            title_terms={aid: terms.tobytes() for aid, terms in titles.items()},
+            extra_meta=self._embedder_meta() | ({"analyzer": store.analyzer.fingerprint} if keyword_dir else {}),
+            signatures=signatures, copies=groups,
+            title_terms={aid: terms.tobytes() for aid, terms in titles.items()}, chunk_terms=retermed,
         )
         self._collect_garbage(leftovers=True)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -311,12 +316,22 @@ class Ingester:
                 to_embed.append((article, chunk))
         return new_chunks, to_embed
 
-    def _title_terms(self, touched: list[Article], removed: list[str]) -> dict[str, np.ndarray]:
+    def _reanalysed_chunks(self, skip: set[str]) -> dict[str, bytes]:
+        """Term ids of every committed chunk (but those of ``skip``, re-chunked anyway), analysed anew:
+        the store's terms were made by another analyser. Vectors are kept; only the terms change."""
+        catalog, analyzer = self.store.catalog, self.store.analyzer
+        rows = [r for r in catalog.chunk_rows() if r.article_id not in skip]
+        texts = catalog.article_texts({r.article_id for r in rows})
+        terms = {r.id: analyzer.terms(texts[r.article_id][r.start:r.end]) for r in rows}
+        ids = catalog.term_ids({t for ts in terms.values() for t in ts})
+        return {cid: np.asarray([ids[t] for t in ts], dtype=np.uint32).tobytes() for cid, ts in terms.items()}
+
+    def _title_terms(self, touched: list[Article], removed: list[str], every: bool = False) -> dict[str, np.ndarray]:
         """Term ids of the titles of new and changed articles, and of older ones indexed before
-        titles were analysed (their rows are added by this commit)."""
+        titles were analysed (their rows are added by this commit); ``every``: of every title."""
         store, catalog = self.store, self.store.catalog
         gone = {a.id for a in touched} | set(removed)
-        stored = catalog.title_terms()
+        stored = {} if every else catalog.title_terms()
         missing = set(catalog.article_hashes()) - gone - set(stored)
         titles = {a.id: a.title for a in touched} | catalog.titles(missing)
         terms = {aid: store.analyzer.terms(title or "") for aid, title in titles.items()}
@@ -324,7 +339,7 @@ class Ingester:
         return {aid: np.asarray([ids[t] for t in ts], dtype=np.uint32) for aid, ts in terms.items()}
 
     def _build_keyword(self, generation: int, touched: list[Article], removed: list[str], new_chunks,
-                       new_titles: dict[str, np.ndarray]) -> str:
+                       new_titles: dict[str, np.ndarray], retermed: dict[str, bytes]) -> str:
         store, catalog, config = self.store, self.store.catalog, self.store.config
         skip = {a.id for a in touched} | set(removed)
         chunk_ids: list[str] = []
@@ -334,8 +349,8 @@ class Ingester:
         for cid, aid, terms in catalog.chunk_terms():
             if aid not in skip:
                 chunk_ids.append(cid)
-                arrays.append(terms)
-                of_article[aid].append(terms)
+                arrays.append(np.frombuffer(retermed[cid], dtype=np.uint32) if cid in retermed else terms)
+                of_article[aid].append(arrays[-1])
         for aid, entries in new_chunks.items():
             of_article[aid] = []
             for cid, _pos, _s, _e, blob in entries:

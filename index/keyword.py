@@ -32,6 +32,14 @@ _LANG_CODES = {
 }
 #: elided articles and pronouns ("l'", "qu'", "d'") that stopword lists miss once split off
 _ELISIONS = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
+#: function words the French stopword list lacks (it has "leur", "elle", "ou", "des", "la")
+_FRENCH_FUNCTION_WORDS = {"où", "leurs", "elles", "dès", "là", "lorsque", "puisque", "jusque", "quoique", "uns",
+                          "unes", "lès", "ès"}
+#: The analyser's version, stored with the terms it produced: a store whose chunks another version
+#: analysed re-analyses them at its next ingest (nothing is re-embedded). 2: a French word is
+#: dropped only when it is itself a function word, no longer when its folded stem looks like one:
+#: "tué" (stem "tu"), "né" ("ne"), "dû" ("du"), "sûr" ("sur"), "danse" ("dans") were invisible.
+ANALYZER_VERSION = 2
 
 
 def fold(text: str) -> str:
@@ -57,8 +65,13 @@ class Analyzer:
         except (ValueError, KeyError):
             stop = set()
         if language == "french":
-            stop |= _ELISIONS
+            stop |= _ELISIONS | _FRENCH_FUNCTION_WORDS
         self.stopwords = frozenset(stop | {fold(w) for w in stop})
+        #: French words are judged by themselves, its stems are too short to tell (see ANALYZER_VERSION);
+        #: for the other languages a stem that is a stopword still drops the word
+        self._stems_checked = language != "french"
+        #: what ``terms`` depends on: stored with a store's terms
+        self.fingerprint = f"{language}/{ANALYZER_VERSION}"
         self._stem = lru_cache(maxsize=200_000)(self._stem_uncached)
 
     def _stem_uncached(self, word: str) -> str:
@@ -77,7 +90,7 @@ class Analyzer:
             if word in self.stopwords or word.replace("_", "") == "":
                 continue
             term = self._stem(word)
-            if term and term not in self.stopwords:
+            if term and not (self._stems_checked and term in self.stopwords):
                 out.append(term)
         return out
 

@@ -193,6 +193,13 @@ class Store:
             "format": ARTICLE_FORMAT, "k1": c.article_bm25_k1, "b": c.article_bm25_b,
             "title_weight": c.article_title_weight}
 
+    def analyzer_is_current(self) -> bool:
+        """Were the committed chunks' terms made by this store's analyser? (A store indexed by an older
+        Kiosque, whose analyser dropped other words, or with another language, is re-analysed once.)"""
+        if not self.catalog.get_meta("keyword_dir"):
+            return True  # nothing indexed yet: the first ingest analyses everything
+        return self.catalog.get_meta("analyzer") == self.analyzer.fingerprint
+
     def remove_old_keyword_generations(self) -> None:
         current = self.catalog.get_meta("keyword_dir")
         root = self.dir / "keyword"
@@ -267,6 +274,7 @@ class Store:
             "missing_from_keyword": len(committed - keyword),
             "extra_in_keyword": len(keyword - committed),
             "article_list": "built" if article_list is not None else "absent (the next ingest builds it)",
+            "analyzer": "current" if self.analyzer_is_current() else "older (the next ingest re-analyses the terms)",
             "articles_missing_from_article_list": len(articles - listed),
             "articles_extra_in_article_list": len(listed - articles),
             "missing_from_chroma": len(committed - in_chroma),

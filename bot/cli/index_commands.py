@@ -57,8 +57,8 @@ def ingest(
         f"({report.chunks_reused} reused) in {report.seconds:.1f} s."
     )
     if report.keyword_rebuilt:
-        out.print("The keyword index was rebuilt: its article-level list was missing (a store indexed by an "
-                  "older Kiosque) or built with other settings.")
+        out.print("The keyword index was rebuilt, nothing re-embedded: it was built by an older Kiosque (another "
+                  "text analyser, or no article-level list) or with other settings.")
     for d in report.duplicates:
         err.print(f"[yellow]duplicate[/yellow] {d['source']}: {d['reason']}")
     for w in report.warnings:

@@ -15,6 +15,19 @@ def test_french_analysis_stems_folds_and_drops_stopwords():
     assert a.terms("Téhéran") == a.terms("teheran")  # accents do not matter
 
 
+def test_a_french_word_is_dropped_for_what_it_is_not_for_what_its_stem_looks_like():
+    """Snowball stems "tué" to "tu" and, folded, "né" to "ne", "dû" to "du", "sûr" to "sur": function
+    words. Checked on the stem, the analyser dropped them, so a question on who was killed or where
+    someone was born lost its verb. Function words the stopword list lacks are still dropped."""
+    a = Analyzer("french")
+    for word in ("tué", "tués", "tuer", "né", "née", "dû", "sûr", "tonnes", "danse"):
+        assert a.terms(word), word
+    assert a.terms("tuées") == a.terms("tué") and a.terms("nés") == a.terms("né")
+    assert a.terms("Où leurs elles dès là lorsque puisque jusque quoique uns unes lès ès") == []
+    assert a.terms("tu ne sur du dans des") == []  # the function words themselves
+    assert a.fingerprint == "french/2" and Analyzer("english").fingerprint == "english/2"
+
+
 def test_other_languages_by_setting():
     en = Analyzer("english")
     assert en.terms("The ambassadors meeting") == en.terms("ambassador meet")
