@@ -286,4 +286,7 @@ class Store:
         if self._serving is not None:
             self._serving.release()
             self._serving = None
+        if self._vectors is not None:
+            self._vectors.close()
+            self._vectors = None
         self.catalog.close()

@@ -84,6 +84,12 @@ class VectorStore:
         )
         self._max_batch = max(1, min(5000, int(client.get_max_batch_size())))
 
+    def close(self) -> None:
+        """Release Chroma's shared in-process system for this path: an embedded store reopened later
+        in this process (after another process wrote to it) must read its files afresh, not a
+        cached index from before."""
+        self._client.close()
+
     def count(self) -> int:
         return self.collection.count()
 
