@@ -108,15 +108,12 @@ def names_in(text: str) -> list[str]:
 
 @lru_cache(maxsize=4)
 def stop_terms(language: str) -> frozenset[str]:
-    """Analysed forms of the question stopwords: never content."""
+    """The analyser's own terms of the question stopwords: never content. (Their folded spellings
+    are not added: "du", "sur", "des" are also the stems of *dû*, *sûr*, *désir*.)"""
     from bm25s.stopwords import STOPWORDS_EN
 
     analyzer = analyzer_for(language)
-    words = set(QUESTION_STOPWORDS) | set(STOPWORDS_EN)
-    out = {fold(w) for w in words}
-    for w in words:
-        out.update(analyzer.terms(w))
-    return frozenset(out)
+    return frozenset(t for w in set(QUESTION_STOPWORDS) | set(STOPWORDS_EN) for t in analyzer.terms(w))
 
 
 def analyse(question: str, keyword_language: str = "french") -> QuestionAnalysis:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answer.reader.lexicon import detect_language
-from bot.answer.reader.question import analyse, answer_type
+from bot.answer.reader.question import analyse, analyzer_for, answer_type
 
 
 @pytest.mark.parametrize("question, lang", [
@@ -58,6 +58,20 @@ def test_names_and_terms():
     # months are not names; "Russian" (an adjective) is not a name in English
     assert analyse("How many Israelis died on October 7?").names == ("Israelis",)
     assert analyse("Who is the Russian ambassador?").names == ()
+
+
+@pytest.mark.parametrize("question, word", [
+    ("Quelle somme était due au fisc ?", "due"),
+    ("Quel montant a-t-il dû payer ?", "dû"),
+    ("De quoi était-il sûr ?", "sûr"),
+    ("Quelle danse a été interdite ?", "danse"),
+    ("Quel désir a-t-il exprimé ?", "désir"),
+])
+def test_a_word_whose_stem_is_a_stopword_stays_a_term(question, word):
+    """*dû*, *sûr*, *danse*, *désir* stem to "du", "sur", "dans", "des": spelled like stopwords, but
+    content words that the passage must match."""
+    stems = analyzer_for("french").terms(word)
+    assert stems and all(stem in analyse(question).terms for stem in stems)
 
 
 def test_the_head_noun_is_a_term_to_match():
