@@ -6,11 +6,15 @@ application (Kiosque's is ``bot/wiring.py``) calls `configure_runtime` once at s
 change it makes, and leaves alone what the user already set. A library user who embeds Kiosque in
 another program decides whether to call it.
 
-- ``OMP_WAIT_POLICY=PASSIVE``: OpenMP threads that spin-wait after each parallel region hold on to the
-  core that other work (the attention workers, another process) needs. On the 2-core benchmark machine,
-  shared with other processes, spinning made the packed encoder several times slower whenever another
-  process was busy; passive waits cost nothing measurable on an idle machine. It only takes effect if
-  set before torch (and with it the OpenMP runtime) is loaded.
+- OpenMP waits: short spins, then sleep. Threads that spin-wait after each parallel region hold on to
+  the core that other work (the attention workers, another process) needs: on the 2-core benchmark
+  machine, shared with other processes, torch's default spin (~3 ms) cost a fifth of the encoder's
+  throughput whenever another process was busy. Never spinning (``OMP_WAIT_POLICY=PASSIVE``) costs a
+  sleep and a wake-up between every two operations instead: ~5 ms on each query embedded and 7-9 ms
+  on each warm answer (docs/benchmarks.md). ``GOMP_SPINCOUNT=3000`` (~30 µs, GNU OpenMP, which Linux
+  builds of torch use) bridges the gaps between operations and sleeps after; ``OMP_WAIT_POLICY=PASSIVE``
+  stays for other OpenMP runtimes (GNU OpenMP lets the spin count take precedence). Both only take
+  effect if set before torch (and with it the OpenMP runtime) is loaded.
 - Hugging Face libraries offline and quiet: no model hub is reachable, so never try (fail at once
   instead of timing out), and no progress bars in logs.
 - torch's thread count, when one is configured.
@@ -45,17 +49,22 @@ OFFLINE_ENVIRONMENT = {
 }
 
 
-def configure_runtime(*, threads: int = 0, passive_waits: bool = True, offline: bool = True) -> dict[str, str]:
+#: spins of an OpenMP thread before it sleeps (GNU OpenMP counts ~100 a microsecond): see the docstring
+OPENMP_SPIN_COUNT = 3000
+
+
+def configure_runtime(*, threads: int = 0, short_waits: bool = True, offline: bool = True) -> dict[str, str]:
     """Set up the process for inference (see the module docstring); returns what was changed.
 
     ``threads``: torch threads (0 = leave torch's default, one per core). Variables the user already set
     are kept. Safe to call again: a second call changes nothing and logs nothing."""
     wanted: dict[str, str] = dict(OFFLINE_ENVIRONMENT) if offline else {}
-    if passive_waits:
+    if short_waits:
         if "torch" in sys.modules and "OMP_WAIT_POLICY" not in os.environ:
-            log.debug("OMP_WAIT_POLICY not set: torch is already loaded, it would have no effect")
+            log.debug("OpenMP waits not set: torch is already loaded, it would have no effect")
         else:
             wanted["OMP_WAIT_POLICY"] = "PASSIVE"
+            wanted["GOMP_SPINCOUNT"] = str(OPENMP_SPIN_COUNT)
     changed = {name: value for name, value in wanted.items() if name not in os.environ}
     os.environ.update(changed)
     if threads:

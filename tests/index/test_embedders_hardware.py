@@ -85,7 +85,7 @@ def test_building_an_embedder_leaves_the_process_alone(cache_dir):
 
 
 def test_the_application_configures_the_runtime_once_at_start_up_and_logs_it(tmp_path):
-    """A fresh process, as `kiosque` starts: passive OpenMP waits before torch loads, offline hub, the
+    """A fresh process, as `kiosque` starts: short OpenMP spins before torch loads, offline hub, the
     configured torch threads; the changes logged once (at debug level); what the user set is kept."""
     script = """
 import json, logging, os, sys
@@ -97,18 +97,20 @@ settings.embed.threads = 1
 Kiosque(settings)
 Kiosque(settings)  # a second application in the same process changes nothing more
 import torch
-print(json.dumps({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "HF_HUB_OFFLINE", "TOKENIZERS_PARALLELISM")}
+print(json.dumps({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "HF_HUB_OFFLINE",
+                                                  "TOKENIZERS_PARALLELISM")}
                  | {"threads": torch.get_num_threads()}))
 """
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "HF_HUB_OFFLINE")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "HF_HUB_OFFLINE")}
     env.update(PYTHONPATH=str(ROOT), TOKENIZERS_PARALLELISM="true")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "store")], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     state = json.loads(done.stdout.strip().splitlines()[-1])
-    assert state == {"OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "true",
-                     "threads": 1}
+    assert state == {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "3000", "HF_HUB_OFFLINE": "1",
+                     "TOKENIZERS_PARALLELISM": "true", "threads": 1}
     logged = [line for line in done.stderr.splitlines() if line.startswith("kiosque.runtime: inference runtime")]
     assert len(logged) == 1, done.stderr
-    assert "OMP_WAIT_POLICY=PASSIVE" in logged[0] and "torch threads=1" in logged[0]
+    assert "OMP_WAIT_POLICY=PASSIVE" in logged[0] and "GOMP_SPINCOUNT=3000" in logged[0]
+    assert "torch threads=1" in logged[0]
     assert "TOKENIZERS_PARALLELISM" not in logged[0]  # the user's own value is kept, not overwritten
