@@ -50,7 +50,8 @@ def variants(folder: Path) -> dict:
     out = {
         "st-fp32": (st("fp32"), "sentence-transformers, torch fp32, batch 32 (the 1.0x baseline)"),
         "st-bf16": (st("bf16"), "sentence-transformers, model.to(bfloat16), batch 32"),
-        "packed-fp32": (packed("fp32"), "Kiosque torch-packed, fp32 (the fallback without native bf16)"),
+        "packed-fp32": (packed("fp32"), "Kiosque torch-packed, fp32"),
+        "packed-int8": (packed("int8"), "Kiosque torch-packed, int8 (the default without native bf16)"),
         "packed-bf16": (packed("bf16"), "Kiosque torch-packed, bf16, batch 32 (the default here)"),
         "packed-bf16-b16": (packed("bf16", 16), "torch-packed bf16, batch 16"),
         "packed-bf16-b64": (packed("bf16", 64), "torch-packed bf16, batch 64"),

