@@ -1,7 +1,7 @@
 """What the hardware runs well: bf16 on the CPU only where it is native (Intel AMX or AVX512-BF16;
-emulated it is slower than fp32), else int8 for Kiosque's own encoder (1.2-1.6x faster than fp32 on
-CPUs without bf16, vectors within 0.999 cosine) and fp32 for the others; bf16 or fp16 on a GPU; and a
-batch size that fits the device.
+emulated it is slower than fp32), else int8 for Kiosque's own encoder (faster than fp32 on CPUs
+without bf16, most at question time; vectors within 0.998 cosine) and fp32 for the others; bf16 or
+fp16 on a GPU; and a batch size that fits the device.
 
 Everything here is known without loading a model, so `kiosque status` can say what would run."""
 

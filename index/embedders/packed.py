@@ -151,8 +151,10 @@ WEIGHT_LEVELS = 63.0
 
 class _Int8Linear:
     """y = x W^T + b [then GELU] with int8 weights (a scale per output row) and int8 activations (a
-    scale per token, quantised on the fly), accumulated in int32: for CPUs without native bf16, where
-    it is 1.2-1.6x faster than fp32 (docs/benchmarks.md). Vectors stay within 0.998 cosine of fp32."""
+    scale per token, quantised on the fly), accumulated in int32: for CPUs without native bf16. Faster
+    than fp32 on a question's few sentences (1.4-1.8x), barely on an ingest's long batches (1.1x),
+    where quantising activations and the fp32 attention weigh more (docs/benchmarks.md). Vectors
+    stay within 0.998 cosine of fp32."""
 
     def __init__(self, weight, bias):
         import torch
