@@ -138,7 +138,15 @@ def choose_precision(requested: str, device: str = "cpu", flags: frozenset[str] 
         return "fp16"
     if cpu_bf16_support(flags):
         return "bf16"
-    return "int8" if backend == INT8_BACKEND else "fp32"
+    return "int8" if backend == INT8_BACKEND and _int8_runs() else "fp32"
+
+
+def _int8_runs() -> bool:
+    """Whether this torch multiplies int8 exactly here (it may not on other architectures): the one
+    place 'auto' learns it, so `status` says what the encoder will run. Imports torch."""
+    from index.embedders.packed import int8_matmul_available
+
+    return int8_matmul_available()
 
 
 def choose_batch_size(requested: int, device: str = "cpu", backend: str = "", gpu: Gpu | None = None) -> int:

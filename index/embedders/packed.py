@@ -98,9 +98,16 @@ def _prepacked_linear_available(dtype) -> bool:
         return False
 
 
+#: int8 weights use ±63, not ±127: CPUs without VNNI multiply int8 through 16-bit pair sums that
+#: saturate with full-range operands on both sides (an error of 54,100 in a 64-term product, measured with
+#: oneDNN limited to AVX2 or AVX-512 without VNNI); with 7-bit weights the product is exact on every CPU
+WEIGHT_LEVELS = 63.0
+
+
+@functools.lru_cache(maxsize=1)
 def int8_matmul_available() -> bool:
     """torch's int8 GEMM (``torch._int_mm``, private like the oneDNN ops above) where it runs and is
-    exact; the int8 precision needs it."""
+    exact; the int8 precision needs it (`choose_precision` asks before picking it for 'auto')."""
     import torch
 
     try:
@@ -141,12 +148,6 @@ class _Linear:
             return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
         y = F.linear(x, self.weight, self.bias)
         return F.gelu(y) if gelu else y
-
-
-#: int8 weights use ±63, not ±127: CPUs without VNNI multiply int8 through 16-bit pair sums that
-#: saturate with full-range operands on both sides (an error of 54,100 in a 64-term product, measured with
-#: oneDNN limited to AVX2 or AVX-512 without VNNI); with 7-bit weights the product is exact on every CPU
-WEIGHT_LEVELS = 63.0
 
 
 class _Int8Linear:
@@ -382,8 +383,6 @@ class PackedEmbedder:
                  query_prefix: str = "query: ", passage_prefix: str = "passage: ", model_label: str | None = None,
                  models: ModelCache = SHARED_MODELS):
         self.precision = choose_precision(precision, "cpu", backend=self.backend)
-        if self.precision == "int8" and precision == "auto" and not int8_matmul_available():
-            self.precision = "fp32"
         key = ("torch-packed", str(Path(folder).resolve()), self.precision)
         self.encoder = models.get(key, lambda: PackedBertEncoder(Path(folder), precision=self.precision),
                                   f"{model_label or folder} ({self.precision}, torch-packed)")

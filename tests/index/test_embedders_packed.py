@@ -89,6 +89,15 @@ def test_the_int8_product_is_exact_on_cpus_without_vnni(isa):
     assert done.stdout.strip() == "True", done.stderr
 
 
+def test_auto_stays_fp32_where_torch_cannot_multiply_int8_exactly(monkeypatch):
+    """Other architectures (an ARM server, a Mac) may lack an exact int8 product: 'auto' says fp32 there,
+    and so does `status`, which asks the same function."""
+    from index.embedders import packed
+
+    monkeypatch.setattr(packed, "int8_matmul_available", lambda: False)
+    assert choose_precision("auto", "cpu", flags=frozenset({"avx2"}), backend="torch-packed") == "fp32"
+
+
 def test_int8_is_refused_where_it_cannot_run():
     from index.embedders.hardware import DeviceUnavailable
 
