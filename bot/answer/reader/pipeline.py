@@ -138,8 +138,8 @@ class Reader:
     def locate(self, q: QuestionAnalysis, best: Candidate) -> tuple[Candidate, SpanCandidate | None, dict[str, float]]:
         """Where the answer is, once spaCy has read the best sentence: the quote (the sentence, or the
         sentence and the next one when only the next holds the kind of thing asked for: "Il a dépêché
-        son ministre à Moscou. Ce dernier, Abbas Araghchi, …"), its answer span (None for why/how),
-        and what the answerability model learns from them."""
+        son ministre à Moscou. Ce dernier, Abbas Araghchi, …"), its answer span (None for why/how, and
+        for "how many" when neither holds a figure), and what the answerability model learns from them."""
         if q.answer_type not in FACTOID_TYPES:
             return best, None, self._found(q, best, True, 0.0)
         span, prob, typed = self._best_span(q, best.text)
@@ -180,21 +180,32 @@ class Reader:
 
     def _best_span(self, q: QuestionAnalysis, sentence: str) -> tuple[SpanCandidate | None, float, bool]:
         """(best span, its probability, whether the sentence holds an answer of the asked-for type).
-        A span made only of the question's own words never answers it."""
+        A span made only of the question's own words never answers it, and a phrase never answers
+        "how many": the sentence's best figure does, or no span (the scorer's own choice keeps its
+        probability, which the answerability model reads).
+
+        Only figures are held to their kind: "qui" and "quand" questions are often answered by a
+        group or an event (PIAF: "Qui apporte une aide financière à Poutrincourt ?" "Jésuites"),
+        and holding them to a person or a date cost span F1 on PIAF's tune half."""
         doc = self.nlp.parse(sentence)
         spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, q)]
         if not spans:
             return None, 0.0, False
         wanted = TYPED.get(q.answer_type, ())
-        typed = any(kind.split(":", 1)[-1] in wanted or kind in wanted for _, _, kind in spans)
+        of_kind = [k for k, (_, _, kind) in enumerate(spans) if _of_kind(kind, wanted)]
         rows = span_features(doc, spans, q, self._terms)
         scores = self.weights.span.logits(span_design(rows, q), SPAN_DESIGN)
         best = int(np.argmax(scores))
         probs = np.exp(scores - scores.max())
+        probability = float(probs[best] / probs.sum())
+        if q.answer_type == "number" and best not in of_kind:  # a figure is asked for: a figure in bold, or nothing
+            if not of_kind:
+                return None, probability, False
+            best = max(of_kind, key=lambda k: scores[k])
         i, j, kind = spans[best]
         s = doc[i:j]
         return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], kind), \
-            float(probs[best] / probs.sum()), typed
+            probability, bool(of_kind)
 
     def _terms(self, word: str) -> tuple[str, ...]:
         return tuple(self.analyzer.terms(word))
@@ -307,6 +318,11 @@ class Reader:
             if len(out) == n:
                 break
         return out
+
+
+def _of_kind(kind: str, wanted: tuple[str, ...]) -> bool:
+    """Is a span of this kind ("entity:PER", "value:date", "chunk"…) of one of the ``wanted`` kinds?"""
+    return kind.split(":", 1)[-1] in wanted or kind in wanted
 
 
 #: span features as the fitted model reads them: shared, and once more per answer type

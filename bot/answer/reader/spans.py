@@ -51,6 +51,11 @@ class SpanCandidate:
     features: tuple[float, ...] = ()
 
 
+def _digits(token) -> bool:
+    """A figure's token: spaCy's small French model tags the groups of "22 000" and "3 500" DET."""
+    return any(ch.isdigit() for ch in token.text)
+
+
 def trim(doc, i: int, j: int) -> tuple[int, int] | None:
     """Token range [i, j) without edge punctuation, conjunctions and elided clitics ("et le Premier
     ministre", "qu’Israël", "n’"), or None when nothing that can answer is left: a span of function
@@ -58,7 +63,7 @@ def trim(doc, i: int, j: int) -> tuple[int, int] | None:
     mid-phrase."""
     def edge(t, leading: bool) -> bool:
         return (t.text in _EDGE_PUNCT or t.is_space or t.pos_ in _EDGE_POS or t.lower_ in _CLITICS
-                or (not leading and t.pos_ in ("ADP", "DET")))
+                or (not leading and t.pos_ in ("ADP", "DET") and not _digits(t)))
 
     while i < j and edge(doc[i], True):
         i += 1
@@ -84,7 +89,7 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
         out.setdefault(trimmed, kind)
         i, j = trimmed
         # without its leading preposition and determiner: "par les 20 observateurs" -> "20 observateurs"
-        while i < j - 1 and (doc[i].pos_ in ("ADP", "DET") or doc[i].lower_ in _ARTICLES):
+        while i < j - 1 and (doc[i].pos_ in ("ADP", "DET") or doc[i].lower_ in _ARTICLES) and not _digits(doc[i]):
             i += 1
             out.setdefault((i, j), kind)
 

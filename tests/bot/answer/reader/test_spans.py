@@ -34,6 +34,25 @@ def test_candidates_cover_entities_values_and_phrases(nlp):
     assert any("président" in t for t in texts)
 
 
+def test_a_figure_with_a_thousands_separator_stays_whole(nlp):
+    """spaCy's small French model tags "22", "000" and "100" DET: trimming edge determiners used to
+    cut "10 000" to "10" and drop "22 000" and "100 000" altogether."""
+    doc = nlp.parse("On compte 10 000 Juifs, ainsi que les 22 000 membres de l'Église, et 100 000 salariés.")
+    texts = {doc[i:j].text for i, j, _ in span_candidates(doc)}
+    assert {"10 000", "22 000", "100 000", "100 000 salariés"} <= texts, texts
+    assert "10" not in texts
+
+
+def test_how_many_is_answered_by_a_figure_or_by_nothing_in_bold(seeds_reader):
+    """The span scorer may prefer a phrase; a "how many" question gets the sentence's best figure in
+    bold, and no span at all when the sentence has none."""
+    q = analyse("Combien de membres compte l'Église en Italie ?")
+    span = seeds_reader.span(q, "En Italie, l'Église, qui s'est beaucoup développée, compte aujourd'hui 22 000 membres.")
+    assert span is not None and span.kind == "value:number" and "22 000" in span.text, span
+    sentence = "Des manifestations persistent en Iran en raison de la chute du rial."
+    assert seeds_reader.span(analyse("Combien de manifestants ont été arrêtés en Iran ?"), sentence) is None
+
+
 def test_why_and_how_questions_get_no_span(seeds_reader):
     assert seeds_reader.span(analyse("Pourquoi la Russie aide-t-elle l'Iran ?"), "La Russie aide l'Iran car il le faut.") is None
 
