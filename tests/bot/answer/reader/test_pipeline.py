@@ -41,8 +41,14 @@ def test_a_figure_is_the_answer_to_how_many(seeds_reader, seeds_store, embedder)
 def test_how_many_is_never_answered_in_bold_by_a_phrase(seeds_reader, seeds_store, embedder):
     """The seeds give no count of arrests: whatever is quoted, "en raison de la chute du rial" is
     not the answer in bold (it was)."""
-    r = read(seeds_reader, seeds_store, embedder, "Combien de manifestants ont été arrêtés en Iran depuis fin décembre ?")
+    question = "Combien de manifestants ont été arrêtés en Iran depuis fin décembre ?"
+    r = read(seeds_reader, seeds_store, embedder, question)
     assert all(f.span is None or f.span.kind == "value:number" for f in r.findings), [f.span for f in r.findings]
+    # whether or not the reader answers, the sentence it weighs is located without a phrase in bold
+    rial = [c for c, _, _ in r.shortlist if "chute du rial" in c.text]
+    assert rial, [c.text for c, _, _ in r.shortlist]
+    _, span, found = seeds_reader.locate(analyse(question), rial[0])
+    assert span is None and found["missing_number"] == 1.0
 
 
 def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, embedder):
