@@ -14,9 +14,11 @@ What is fitted, each on its own labels:
   sentence in the question's language (with the token alignment, and once more without it for an
   embedder that gives no token states) and for one in another language (language-independent
   features only — PIAF has no English questions, so that model sees no word overlap when fitted);
-- answerability (question-level): answerable questions against the same questions asked with their
-  own paragraph removed from the results; the refusal threshold is where the tune half's curve
-  best separates them (Youden's J: 1 - false refusals + refusals of the unanswerable);
+- answerability (question-level): answerable questions against the same questions asked over a
+  store re-ingested without their own paragraph (``piaf.stores_without``; not the results with the
+  paragraph filtered out, whose ranks and scores betray the removal); the refusal threshold is where
+  the tune half's curve best separates them (Youden's J: 1 - false refusals + refusals of the
+  unanswerable);
 - the answer-span scorer: a listwise (softmax) model over the spans of the gold sentence, targets
   the squared SQuAD F1 of each span;
 - how many sentences to shortlist, and when a second sentence is quoted: grid searches on tune.
@@ -53,13 +55,10 @@ ANSWERABILITY_CROSS_LINGUAL = ("best_probability", "second_probability", "best_d
 #: the best sentence holding the answer against 6 on the tune half (60.3 / 60.6; 3: 60.0): the fit
 #: reports the recall it costs
 SHORTLIST = 4
-
-
-def retrieve(retriever, question: dict, removed: bool, k: int = 5):
-    """The retrieval for a question; ``removed``: as if its own paragraph were not indexed."""
-    result = retriever.search(question["question"], k=k + 1)
-    sources = [s for s in result.sources if not (removed and s.article.id == question["context_id"])][:k]
-    return replace(result, sources=sources)
+#: the unanswerable questions: the tune half's paragraphs in 4 groups, each group's questions over a store
+#: re-ingested without them (``piaf.stores_without``; the stores ``reader.py --half tune`` measures on)
+GROUPS = 4
+UNANSWERABLE = f"stores without the paragraph, {GROUPS} groups"
 
 
 def unfitted() -> ReaderWeights:
@@ -70,20 +69,28 @@ def unfitted() -> ReaderWeights:
                          refusal_threshold_cross_lingual=0.0, shortlist=0)
 
 
-def collect(app, questions: list[dict]) -> list[dict]:
-    """Every candidate sentence of every question (answerable, and with its paragraph removed),
-    with all features (second stage included) and its label."""
+def collect(app, questions: list[dict], without: dict[str, object]) -> list[dict]:
+    """Every candidate sentence of every question (answerable, and unanswerable: asked over
+    ``without[its paragraph]``, a store that lacks its paragraph), with all features (second stage
+    included) and its label."""
     from bot.answer.reader.pipeline import Reader
 
-    retriever = app.retriever
-    reader = Reader(app.store.analyzer, app.store.keyword_index, RememberedTokens(app.embedder), app.nlp, unfitted())
+    embedder = RememberedTokens(app.embedder)  # one model, its token states shared by every store's reader
+    readers: dict[int, Reader] = {}
+
+    def reader_of(a) -> Reader:
+        if id(a) not in readers:
+            readers[id(a)] = Reader(a.store.analyzer, a.store.keyword_index, embedder, app.nlp, unfitted())
+        return readers[id(a)]
+
     out = []
     t0 = time.perf_counter()
     for n, q in enumerate(questions):
         qa = analyse(q["question"])
         for removed in (False, True):
-            result = retrieve(retriever, q, removed)
-            f = reader.featurize(qa, result, shortlist=0)
+            asked = without[q["context_id"]] if removed else app
+            result = asked.retriever.search(q["question"], k=5)
+            f = reader_of(asked).featurize(qa, result, shortlist=0)
             labels = np.array([contains_answer(c.text, q["answers"]) for c in f.cands], dtype=bool)
             out.append({"q": q, "qa": qa, "removed": removed, "cands": f.cands, "X": f.matrix, "y": labels})
         if n % 250 == 0:
@@ -193,27 +200,38 @@ def main() -> None:
                     help="keep the collected features in this file and reuse them (to refit without recollecting)")
     args = ap.parse_args()
 
-    from piaf import build
+    from piaf import build, stores_without
+    from reader import open_store
 
     paragraphs, questions = load_piaf(args.piaf_dir)
     tune, _held_out = piaf_halves(questions)  # the held-out half is never read here
-    if args.questions:
-        tune = tune[: args.questions]
     app, _, _ = build(args.store, paragraphs, {})
     app.nlp.cache_size = 100_000  # every gold and best sentence is parsed again in later steps: keep them
+    # unanswerable: each question over a store without its paragraph (the stores reader.py --half tune
+    # asks; grouped over the whole half, so that --questions does not rebuild them otherwise)
+    group_of, without_dirs = stores_without(args.store, paragraphs, tune, GROUPS, "-tune")
+    if args.questions:
+        tune = tune[: args.questions]
     print(f"tune: {len(tune)} questions over {len({q['context_id'] for q in tune})} paragraphs", flush=True)
     data = None
     if args.features_cache and args.features_cache.exists():
         cached = pickle.loads(args.features_cache.read_bytes())
         # features collected by other code (other names, or another question set) would be fitted silently
-        if isinstance(cached, dict) and cached.get("features") == FEATURES and cached.get("questions") == len(tune):
+        if (isinstance(cached, dict) and cached.get("features") == FEATURES and cached.get("questions") == len(tune)
+                and cached.get("unanswerable") == UNANSWERABLE):
             data = cached["data"]
         else:
             print(f"{args.features_cache} was collected with other features or questions: collecting again")
     if data is None:
-        data = collect(app, tune)
+        without_apps = {g: open_store(d) for g, d in without_dirs.items()}
+        for sub in without_apps.values():  # one embedding model for every store (cached_property)
+            sub.__dict__["embedder"] = app.embedder
+        data = collect(app, tune, {cid: without_apps[g] for cid, g in group_of.items()})
+        for sub in without_apps.values():
+            sub.close()
         if args.features_cache:
-            args.features_cache.write_bytes(pickle.dumps({"features": FEATURES, "questions": len(tune), "data": data}))
+            args.features_cache.write_bytes(pickle.dumps({"features": FEATURES, "questions": len(tune),
+                                                          "unanswerable": UNANSWERABLE, "data": data}))
     answerable = [d for d in data if not d["removed"] and len(d["y"])]
 
     # 1. first stage: lexical features, every candidate

@@ -58,6 +58,23 @@ def build(store_dir: Path, paragraphs: list[dict], overrides: dict):
     return app, report, time.perf_counter() - t0
 
 
+def stores_without(store_dir: Path, paragraphs: list[dict], asked: list[dict], groups: int, prefix: str
+                   ) -> tuple[dict[str, int], dict[int, Path]]:
+    """Stores where the asked questions are unanswerable: the asked questions' paragraphs in ``groups``
+    groups (in file order), one store per group without that group's paragraphs — a real removal,
+    re-ingested, not a filter on the results: a filter leaves the ranks and the scores of what remains
+    as if the paragraph were still there (the best remaining passage ranked second, its scaled score
+    below 1), which no real store shows. (group of each asked paragraph, {group: store directory})."""
+    asked_paragraphs = list(dict.fromkeys(q["context_id"] for q in asked))
+    group_of = {cid: i % groups for i, cid in enumerate(asked_paragraphs)}
+    stores = {}
+    for g in range(groups):
+        kept = [p for p in paragraphs if group_of.get(p["context_id"]) != g]
+        stores[g] = store_dir.with_name(f"{store_dir.name}{prefix}-without-{g}")
+        build(stores[g], kept, {})[0].close()
+    return group_of, stores
+
+
 def rankings(app, questions: list[dict], candidates: int) -> tuple[dict[str, list[list[str]]], dict]:
     """keyword (chunks), keyword (the article-level list), dense and hybrid article rankings for every
     question, plus per-query timings."""

@@ -155,7 +155,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
-    from piaf import build
+    from piaf import build, stores_without
 
     paragraphs, questions = load_piaf(args.piaf_dir)
     tune, held = piaf_halves(questions)
@@ -165,16 +165,10 @@ def main() -> None:
     if args.questions:
         held = held[: args.questions]
     held_paragraphs = list(dict.fromkeys(q["context_id"] for q in held))
-    group_of = {cid: i % args.groups for i, cid in enumerate(held_paragraphs)}
 
     app, _, _ = build(args.store, paragraphs, {})
-    stores = {"all": args.store}
-    for g in range(args.groups):
-        kept = [p for p in paragraphs if group_of.get(p["context_id"]) != g]
-        prefix = "-tune" if args.half == "tune" else ""
-        sub = args.store.with_name(f"{args.store.name}{prefix}-without-{g}")
-        build(sub, kept, {})[0].close()
-        stores[g] = sub
+    group_of, without = stores_without(args.store, paragraphs, held, args.groups, "-tune" if args.half == "tune" else "")
+    stores = {"all": args.store, **without}
     systems = {"overlap": None, "before": args.before, "reader": ROOT, "reader, never refusing": ROOT}
     flag = {"overlap": "overlap", "before": "before", "reader": "reader", "reader, never refusing": "never-refusing"}
     systems = {name: code for name, code in systems.items()
