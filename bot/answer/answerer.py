@@ -89,7 +89,7 @@ class Answerer:
                 question=question, text=text, citations=citations, refused=reading.refused, language=lang,
                 mode="extractive", resolved_question=resolved.question, fallback_reason=fallback_reason,
                 related=related if reading.refused else [], retrieved=retrieved, notes=notes,
-                answerable=round(reading.answerable, 4),
+                answerable=round(reading.answerable, 4), refusal_reason=reading.refusal_reason,
             )
             if explain:
                 answer.evidence = _weighed(reading)

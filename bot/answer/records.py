@@ -88,6 +88,8 @@ class AnswerRecord(Record):
     evidence: list[EvidenceRecord] = []
     #: the reader's probability that its best sentence answers (extractive mode)
     answerable: float | None = None
+    #: why the reader refused, when it did (extractive mode)
+    refusal_reason: str | None = None
 
     @classmethod
     def of(cls, answer: Answer) -> AnswerRecord:

@@ -137,6 +137,8 @@ class Answer:
     evidence: list[WeighedSentence] = field(default_factory=list)
     #: the reader's probability that the best sentence answers (extractive mode)
     answerable: float | None = None
+    #: why the reader refused, when it did (extractive mode; for --explain)
+    refusal_reason: str | None = None
 
     def sources(self) -> list[tuple[list[int], Citation]]:
         """One entry per cited article, with the numbers of all its quotes, in order of first citation."""

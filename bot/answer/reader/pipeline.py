@@ -77,6 +77,8 @@ class Reading:
     #: every shortlisted sentence with its probability, best first (for --explain)
     shortlist: list[tuple[Candidate, float, dict[str, float]]] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: why the reader refused (None when it answers)
+    refusal_reason: str | None = None
 
     @property
     def refused(self) -> bool:
@@ -226,8 +228,10 @@ class Reader:
         shortlist = [(cands[rows[i]], float(probs[i]), {n: float(matrix[rows[i], k]) for k, n in enumerate(FEATURES)})
                      for i in order]
         reading = Reading(q, [], answerable, shortlist=shortlist)
-        if answerable < threshold:
+        if answerable < threshold or _no_figure(q, found):
             reading.related = self._related(shortlist)
+            reading.refusal_reason = ("below the fitted threshold" if answerable < threshold
+                                      else "a figure is asked for and the sentences that answer best hold none")
         else:
             best = Finding(quote, float(probs[order[0]]), span)
             reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, threshold, seen)
@@ -318,6 +322,15 @@ class Reader:
             if len(out) == n:
                 break
         return out
+
+
+def _no_figure(q: QuestionAnalysis, found: dict[str, float]) -> bool:
+    """A "how many" or "how much" whose chosen sentence holds no figure is refused, whatever the
+    answerability model says: quoting "un grand nombre de missiles" does not say how many. On PIAF's
+    tune half, the best sentence of 15 of the 170 answerable number questions has no figure (5 of
+    them hold the gold), against 45 of the same 170 asked over a store without their
+    paragraph; the fitted model sees the case too rarely to weigh it much."""
+    return q.answer_type == "number" and bool(found["missing_number"])
 
 
 def _of_kind(kind: str, wanted: tuple[str, ...]) -> bool:

@@ -34,7 +34,7 @@ def full_answer() -> Answer:
                   refused=False, language="fr", mode="generative", resolved_question="Avec qui Choïgou ?",
                   fallback_reason="no valid sentence", related=[cited(3)], retrieved=["004", "003"],
                   notes=["L'article [1] est plus récent."], timings_ms={"total_ms": 12.5}, evidence=[weighed],
-                  answerable=0.91)
+                  answerable=0.91, refusal_reason="below the fitted threshold")
 
 
 @pytest.mark.parametrize("record, dataclass", [(AnswerRecord, Answer), (CitationRecord, Citation),

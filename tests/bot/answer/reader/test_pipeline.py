@@ -3,8 +3,11 @@ sentence that answers and the words that are the answer — or to the articles' 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bot.answer.reader.pipeline import Reader
 from bot.answer.reader.question import analyse
 
 
@@ -49,6 +52,23 @@ def test_how_many_is_never_answered_in_bold_by_a_phrase(seeds_reader, seeds_stor
     assert rial, [c.text for c, _, _ in r.shortlist]
     _, span, found = seeds_reader.locate(analyse(question), rial[0])
     assert span is None and found["missing_number"] == 1.0
+
+
+@pytest.mark.parametrize("question", ["Combien de manifestants ont été arrêtés en Iran depuis fin décembre ?",
+                                      "Combien de missiles balistiques exactement l'Iran a-t-il livrés à la Russie ?"])
+def test_how_many_without_a_figure_is_refused(seeds_reader, seeds_store, embedder, question):
+    """The seeds give neither count ("un grand nombre de missiles"): with no figure in the sentences
+    that answer best, the reader refuses, and --explain says why (both were answered with a quote)."""
+    r = read(seeds_reader, seeds_store, embedder, question)
+    assert r.refused and r.related
+    # even with no threshold at all (the answerability model never refuses), the rule does
+    never = Reader(seeds_reader.analyzer, seeds_reader.keyword_index, seeds_reader.embedder, seeds_reader.nlp,
+                   replace(seeds_reader.weights, refusal_threshold=0.0, refusal_threshold_cross_lingual=0.0))
+    r = read(never, seeds_store, embedder, question)
+    assert r.refused and r.refusal_reason == "a figure is asked for and the sentences that answer best hold none"
+    # and a how-many the seeds do answer with a figure is still answered by that reader
+    r = read(never, seeds_store, embedder, "Combien d'Israéliens sont morts le 7 octobre ?")
+    assert not r.refused and r.refusal_reason is None and "1 300" in r.findings[0].span.text
 
 
 def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, embedder):
