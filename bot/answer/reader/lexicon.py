@@ -143,6 +143,15 @@ NUMBER_WORDS: dict[str, float] = {
     "fifty": 50, "hundred": 100, "hundreds": 100, "thousand": 1000, "thousands": 1000, "billion": 1e9,
     "dozen": 12, "half": 0.5, "third": 1 / 3, "quarter": 0.25,
 }
+#: ordinals count as figures ("qui entre dans sa quatrième année" answers "depuis combien d'années");
+#: not "premier"/"second"/"first" (le Premier ministre, a second), and "third" is a fraction above
+ORDINAL_WORDS: dict[str, float] = {
+    "deuxieme": 2, "troisieme": 3, "quatrieme": 4, "cinquieme": 5, "sixieme": 6, "septieme": 7, "huitieme": 8,
+    "neuvieme": 9, "dixieme": 10, "onzieme": 11, "douzieme": 12, "quinzieme": 15, "vingtieme": 20,
+    "trentieme": 30, "centieme": 100, "millieme": 1000,
+    "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "twentieth": 20,
+    "hundredth": 100,
+}
 ARTICLE_NUMBERS = frozenset({"un", "une", "one"})
 #: multipliers: "1,5 milliard", "three million"
 MULTIPLIERS = {"cent": 100, "cents": 100, "mille": 1000, "million": 1e6, "millions": 1e6, "milliard": 1e9,

@@ -2,7 +2,8 @@
 questions ask for, and what a generated sentence must not state unless its passage does.
 
 Our own parsing (spaCy tags NUM tokens but knows no values): digits with French and English
-separators ("1 500", "14,2", "3.7"), number words ("six", "trente", "deux millions"), full dates
+separators ("1 500", "14,2", "3.7"), number words ("six", "trente", "deux millions", "la moitié") and
+ordinals ("quatrième"), full dates
 (``index.dates``), month + year, years, centuries ("XVIe siècle"), decades ("années 1980") and days
 of the week ("lundi", "mardi soir": news says when by them)."""
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.answer.reader.lexicon import ARTICLE_NUMBERS, MULTIPLIERS, NUMBER_WORDS, WEEKDAYS
+from bot.answer.reader.lexicon import ARTICLE_NUMBERS, MULTIPLIERS, NUMBER_WORDS, ORDINAL_WORDS, WEEKDAYS
 from index.dates import EN_MONTHS, FR_MONTHS, find_dates
 from index.keyword import fold
 
@@ -36,7 +37,17 @@ _CENTURY = re.compile(r"\b([IVXL]+|\d{1,2})(?:e|è|ème|eme|er|re|th|st|nd|rd)\s
                       re.IGNORECASE)
 _DECADE = re.compile(r"\b(?:années|annees)\s+((?:19|20)?\d0)\b|\b((?:19|20)\d0)s\b", re.IGNORECASE)
 _DIGITS = re.compile(r"(?<![\w.,])\d{1,3}(?:[\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?!\d)|(?<![\w.,])\d+(?:[.,]\d+)?(?!\d)")
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_ACCENTED = {"e": "[eéèêë]", "a": "[aàâä]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]"}
+
+
+def _spelled(folded: str) -> str:
+    """A pattern for a folded word as it is written, accents or not ("moitie": "moitié", "moitie")."""
+    return "".join(_ACCENTED.get(ch, re.escape(ch)) for ch in folded)
+
+
+_WORD_VALUES = {**NUMBER_WORDS, **ORDINAL_WORDS}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_spelled(w) for w in sorted(_WORD_VALUES, key=len, reverse=True)) + r")\b",
+                          re.IGNORECASE)
 _MULTIPLIER_AFTER = re.compile(r"^\s+(" + "|".join(sorted(MULTIPLIERS, key=len, reverse=True)) + r")\b",
                                re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.IGNORECASE)
@@ -128,7 +139,7 @@ def find_values(text: str) -> list[Value]:
         word = fold(m.group(1))
         if word in ARTICLE_NUMBERS:
             continue
-        value = NUMBER_WORDS[word]
+        value = _WORD_VALUES[word]
         end = m.end()
         mult = _MULTIPLIER_AFTER.match(text[end:])
         if mult and word not in MULTIPLIERS:

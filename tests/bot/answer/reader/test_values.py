@@ -29,6 +29,12 @@ def found(text):
     ("On Tuesday evening", [("Tuesday", "date", "W2")]),
     ("le lundi 3 mars 2025", [("lundi 3 mars 2025", "date", "2025-03-03")]),  # one date, not two
     ("mardi, 4 avril 2023", [("mardi, 4 avril 2023", "date", "2023-04-04")]),
+    # ordinals are figures ("depuis combien d'années ?" "… qui entre dans sa quatrième année")
+    ("qui entre dans sa quatrième année", [("quatrième", "number", "4")]),
+    ("for the fourth time", [("fourth", "number", "4")]),
+    ("le Premier ministre, au second tour", []),
+    # number words are found as written, accents included
+    ("la moitié des votes", [("moitié", "number", "0.5")]),
 ])
 def test_values(text, expected):
     assert found(text) == expected
