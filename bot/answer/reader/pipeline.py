@@ -234,7 +234,7 @@ class Reader:
                                       else "a figure is asked for and the sentences that answer best hold none")
         else:
             best = Finding(quote, float(probs[order[0]]), span)
-            reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, threshold, seen)
+            reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, seen)
             if q.is_list:
                 reading.items = self._items(q, reading.findings)
         t2 = time.perf_counter()
@@ -256,10 +256,11 @@ class Reader:
         return np.concatenate([[chosen], order[order != chosen]]), seen
 
     def _more(self, q: QuestionAnalysis, best: Finding, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-              probs: np.ndarray, order: np.ndarray, threshold: float, seen: dict[int, tuple]) -> list[Finding]:
+              probs: np.ndarray, order: np.ndarray, seen: dict[int, tuple]) -> list[Finding]:
         """A further sentence, only when it adds what the first lacks — another item of a list, or
         another article that gives the asked-for fact otherwise (an update, a correction) — and only
-        when the reader would have answered with it on its own (its answerability over the threshold)."""
+        when the reader would have answered with it on its own (its answerability over
+        ``further_quote_threshold``, the fitted refusal threshold: one set by hand moves refusals only)."""
         out: list[Finding] = []
         for i in order[1:]:
             if len(out) >= (2 if q.is_list else 1):
@@ -281,7 +282,8 @@ class Reader:
                 continue
             if judged is None:
                 judged = self.answerability(q, cands, matrix, rows, probs, found, best=int(i))
-            if judged[0] >= threshold:
+            w = self.weights
+            if judged[0] >= (w.further_quote_threshold_cross_lingual if judged[1] else w.further_quote_threshold):
                 out.append(Finding(quote, float(probs[i]), span))
         return out
 

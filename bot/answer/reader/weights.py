@@ -54,7 +54,7 @@ class ReaderWeights:
     sentence_without_tokens: LinearModel
     #: the same for a sentence in another language than the question (no shared words to count)
     sentence_cross_lingual: LinearModel
-    #: is the question answered by the best sentence at all? (question-level features)
+    #: does the located sentence answer the question? (question-level features, seen from that sentence)
     answerable: LinearModel
     answerable_cross_lingual: LinearModel
     #: the answer span within the chosen sentence
@@ -62,6 +62,10 @@ class ReaderWeights:
     #: below this answerability the reader says the articles don't say
     refusal_threshold: float
     refusal_threshold_cross_lingual: float
+    #: a further sentence is quoted only when its answerability is at least this (fitted as the refusal
+    #: threshold is; kept apart so that a refusal threshold set by hand moves refusals only)
+    further_quote_threshold: float
+    further_quote_threshold_cross_lingual: float
     #: how many first-stage candidates get the second stage's features (the embedding model's reading:
     #: a compute budget, ~10 ms a sentence in bf16, ~20-30 ms in fp32 on two cores)
     shortlist: int

@@ -71,6 +71,24 @@ def test_how_many_without_a_figure_is_refused(seeds_reader, seeds_store, embedde
     assert not r.refused and r.refusal_reason is None and "1 300" in r.findings[0].span.text
 
 
+def test_the_refusal_threshold_moves_refusals_not_further_quotes(seeds_reader, seeds_store, embedder):
+    """A further quote has its own threshold (fitted as the refusal threshold is): a reader made never
+    to refuse (KIOSQUE_ANSWER_REFUSAL_THRESHOLD=0) does not quote more for it (it did)."""
+    question = "Qui est l'ambassadeur russe en Israël ?"
+    w = seeds_reader.weights
+
+    def reader(**kw):
+        return Reader(seeds_reader.analyzer, seeds_reader.keyword_index, seeds_reader.embedder, seeds_reader.nlp,
+                      replace(w, **kw))
+
+    never = read(reader(refusal_threshold=0.0, refusal_threshold_cross_lingual=0.0), seeds_store, embedder, question)
+    assert [f.span.text for f in never.findings] == ["Anatoly Viktorov"]
+    # the further quote's own threshold is what keeps the second ambassador out
+    every = read(reader(further_quote_threshold=0.0, further_quote_threshold_cross_lingual=0.0), seeds_store, embedder,
+                 question)
+    assert len(every.findings) == 2 and every.findings[0].span.text == "Anatoly Viktorov"
+
+
 def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, embedder):
     r = read(seeds_reader, seeds_store, embedder, "Quels responsables iraniens Shoigu a-t-il rencontrés à Téhéran ?")
     items = [i.span.text for i in r.items]
