@@ -231,7 +231,7 @@ class Reader:
         if answerable < threshold or _no_figure(q, found):
             reading.related = self._related(shortlist)
             reading.refusal_reason = ("below the fitted threshold" if answerable < threshold
-                                      else "a figure is asked for and the sentences that answer best hold none")
+                                      else "a figure is asked for and the sentence that answers best holds none")
         else:
             best = Finding(quote, float(probs[order[0]]), span)
             reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, seen)

@@ -15,15 +15,15 @@ from tests.helpers.fake_llm import FakeLLM
 SEED_QUESTIONS = ROOT / "evals" / "seeds.jsonl"
 #: keep in step with the table in evals/README.md: a measured run, less a margin
 FAIL_UNDER = {
-    "pass_rate": 0.62,               # measured 0.667 (all 144; the first 89: 0.719)
+    "pass_rate": 0.62,               # measured 0.681 (all 144; the first 89: 0.742)
     "hit_at_1": 0.85,                # 0.868
     "hit_at_5": 0.95,                # 1.000
     "mrr_at_10": 0.90,               # 0.927
-    "cited_article_accuracy": 0.82,  # 0.868
-    "fact_recall": 0.68,             # 0.719
+    "cited_article_accuracy": 0.82,  # 0.884
+    "fact_recall": 0.68,             # 0.731
     "citation_validity": 1.0,        # 1.000: an extractive quote is never invented
-    "citation_precision": 0.92,      # 0.964
-    "refusal_accuracy": 0.39,        # 0.478 (11 of 23)
+    "citation_precision": 0.92,      # 0.982
+    "refusal_accuracy": 0.47,        # 0.522 (12 of 23)
     "language_accuracy": 0.95,       # 1.000
 }
 FAIL_OVER = {

@@ -65,7 +65,7 @@ def test_how_many_without_a_figure_is_refused(seeds_reader, seeds_store, embedde
     never = Reader(seeds_reader.analyzer, seeds_reader.keyword_index, seeds_reader.embedder, seeds_reader.nlp,
                    replace(seeds_reader.weights, refusal_threshold=0.0, refusal_threshold_cross_lingual=0.0))
     r = read(never, seeds_store, embedder, question)
-    assert r.refused and r.refusal_reason == "a figure is asked for and the sentences that answer best hold none"
+    assert r.refused and r.refusal_reason == "a figure is asked for and the sentence that answers best holds none"
     # and a how-many the seeds do answer with a figure is still answered by that reader
     r = read(never, seeds_store, embedder, "Combien d'Israéliens sont morts le 7 octobre ?")
     assert not r.refused and r.refusal_reason is None and "1 300" in r.findings[0].span.text
