@@ -46,9 +46,9 @@ def ask(
 def _print_evidence(answer) -> None:
     """One line per sentence weighed: its probability of answering and the features that decided."""
     if answer.answerable is not None:
-        why = f"; refused: {answer.refusal_reason}" if answer.refusal_reason else ""
-        out.print(f"\nAnswerable: {answer.answerable:.2f} (the reader refuses below its fitted threshold{why})",
-                  markup=False)
+        out.print(f"\nAnswerable: {answer.answerable:.2f} (the reader refuses below its fitted threshold)", markup=False)
+        if answer.refusal_reason:
+            out.print(f"Refused: {answer.refusal_reason}", markup=False)
     out.print("Sentences weighed, best first (* = quoted):", markup=False)
     for e in answer.evidence:
         f = e.features

@@ -44,6 +44,14 @@ def test_ask_refuses_when_the_articles_dont_say(env):
     assert out.startswith("Les articles ne le disent pas")
 
 
+def test_ask_explain_and_json_say_why_the_reader_refused(env):
+    question = "Combien de missiles balistiques exactement l'Iran a-t-il livrés à la Russie ?"
+    out = kiosque("ask", question, "--explain", env=env).stdout
+    assert "Refused: a figure is asked for and the sentence that answers best holds none" in out
+    a = json.loads(kiosque("ask", question, "--json", env=env).stdout)
+    assert a["refused"] and a["refusal_reason"] == "a figure is asked for and the sentence that answers best holds none"
+
+
 def test_as_of_excludes_later_articles(env):
     later = json.loads(kiosque("ask", "Avec qui Choïgou s'est-il entretenu par téléphone ?", "--json", env=env).stdout)
     assert later["citations"][0]["article_id"] == "004_49cb5cfbe3980482"

@@ -23,7 +23,7 @@ FAIL_UNDER = {
     "fact_recall": 0.68,             # 0.731
     "citation_validity": 1.0,        # 1.000: an extractive quote is never invented
     "citation_precision": 0.92,      # 0.982
-    "refusal_accuracy": 0.47,        # 0.522 (12 of 23)
+    "refusal_accuracy": 0.43,        # 0.522 (12 of 23): two questions of margin, as before
     "language_accuracy": 0.95,       # 1.000
 }
 FAIL_OVER = {

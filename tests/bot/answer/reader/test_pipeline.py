@@ -57,8 +57,8 @@ def test_how_many_is_never_answered_in_bold_by_a_phrase(seeds_reader, seeds_stor
 @pytest.mark.parametrize("question", ["Combien de manifestants ont été arrêtés en Iran depuis fin décembre ?",
                                       "Combien de missiles balistiques exactement l'Iran a-t-il livrés à la Russie ?"])
 def test_how_many_without_a_figure_is_refused(seeds_reader, seeds_store, embedder, question):
-    """The seeds give neither count ("un grand nombre de missiles"): with no figure in the sentences
-    that answer best, the reader refuses, and --explain says why (both were answered with a quote)."""
+    """The seeds give neither count ("un grand nombre de missiles"): with no figure in the sentence
+    that answers best, the reader refuses, and says why (both were answered with a quote)."""
     r = read(seeds_reader, seeds_store, embedder, question)
     assert r.refused and r.related
     # even with no threshold at all (the answerability model never refuses), the rule does
