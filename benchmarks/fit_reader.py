@@ -42,7 +42,7 @@ from common import ROOT, contains_answer, load_piaf, piaf_halves, span_f1
 from bot.answer.reader.features import ALIGNMENT, CROSS_LINGUAL, FEATURES, LEXICAL, relative_to_shortlist  # noqa: E402
 from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, answerability_features, span_design  # noqa: E402
 from bot.answer.reader.question import analyse  # noqa: E402
-from bot.answer.reader.spans import span_candidates, span_features  # noqa: E402
+from bot.answer.reader.spans import asked_governor, span_candidates, span_features  # noqa: E402
 from bot.answer.reader.weights import LinearModel, ReaderWeights  # noqa: E402
 
 #: language-independent question-level features, for the cross-lingual answerability model
@@ -274,7 +274,8 @@ def main() -> None:
         spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, d["qa"])]
         if not spans:
             continue
-        rows = span_design(span_features(doc, spans, d["qa"], terms_of), d["qa"])
+        asked = asked_governor(nlp.parse(d["qa"].text), terms_of)
+        rows = span_design(span_features(doc, spans, d["qa"], terms_of, asked), d["qa"])
         f1 = np.array([max(span_f1(doc[i:j].text, a) for a in d["q"]["answers"]) for i, j, _ in spans])
         groups.append(rows)
         targets.append(f1 ** 2)

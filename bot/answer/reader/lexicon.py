@@ -53,6 +53,13 @@ WH_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^(comment|de quelle (maniere|facon))\b|^(how|in what way)\b", "manner"),
 )
 
+#: French question words, as spaCy tokenises them: the word a question's parse hangs the asked-for
+#: thing on ("Où est *né* X ?": the answer is what *né* governs in the answering sentence)
+QUESTION_WORDS = frozenset({
+    "qui", "que", "qu'", "quoi", "quel", "quelle", "quels", "quelles", "où", "quand", "combien", "comment",
+    "pourquoi", "lequel", "laquelle", "lesquels", "lesquelles",
+})
+
 #: "quel(le)(s) X", "what/which X", "combien de X", "le nom de X": the noun X says what is asked for
 HEAD_NOUN = re.compile(
     r"\b(?:quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|what|which|combien\s+d[e'’]|"

@@ -15,7 +15,8 @@ from bot.answer.reader.lexicon import FACTOID_TYPES
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
-from bot.answer.reader.spans import SPAN_FEATURES, SpanCandidate, span_candidates, span_features, trim
+from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, span_candidates, span_features,
+                                     trim)
 from bot.answer.reader.weights import ReaderWeights
 from index.retrieval import RetrievalResult
 
@@ -195,7 +196,7 @@ class Reader:
             return None, 0.0, False
         wanted = TYPED.get(q.answer_type, ())
         of_kind = [k for k, (_, _, kind) in enumerate(spans) if _of_kind(kind, wanted)]
-        rows = span_features(doc, spans, q, self._terms)
+        rows = span_features(doc, spans, q, self._terms, asked_governor(self.nlp.parse(q.text), self._terms))
         scores = self.weights.span.logits(span_design(rows, q), SPAN_DESIGN)
         best = int(np.argmax(scores))
         probs = np.exp(scores - scores.max())

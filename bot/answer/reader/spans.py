@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer.reader.features import ENTITY_LABELS
+from bot.answer.reader.lexicon import QUESTION_WORDS
 from bot.answer.reader.matching import name_key, similar_keys, term_in
 from bot.answer.reader.question import QuestionAnalysis
 from bot.answer.reader.values import find_values
@@ -24,7 +25,7 @@ SPAN_FEATURES = (
     "role_object", "role_oblique", "role_nominal_modifier", "role_apposition", "role_root", "attached_to_match",
     "near_head_noun", "in_brackets", "has_digit", "has_verb", "relative_position", "unit_attached",
     "starts_with_preposition", "starts_with_determiner", "has_comma", "one_token", "two_or_three_tokens",
-    "seven_tokens_or_more", "ends_with_noun", "tree_distance", "sibling_of_match",
+    "seven_tokens_or_more", "ends_with_noun", "tree_distance", "sibling_of_match", "governed_as_asked",
 )
 
 _MAX_TOKENS = 16
@@ -78,6 +79,33 @@ def trim(doc, i: int, j: int) -> tuple[int, int] | None:
     return i, j
 
 
+def splits_name(doc, i: int, j: int) -> bool:
+    """Does the token range [i, j) cut a run of proper nouns ("Ali" of "Ali Akbar Ahmadian",
+    "Maurice" of "Maurice Ravel")? A name is answered whole: on PIAF's tune half, leaving such
+    parts out lifts the chosen span's F1 in the gold sentence by 0.6 points (two-fold by paragraph)
+    and costs the best candidate 0.3."""
+    cuts_left = i > 0 and doc[i - 1].pos_ == "PROPN" and doc[i].pos_ == "PROPN" and bool(doc[i - 1].whitespace_)
+    cuts_right = j < len(doc) and doc[j - 1].pos_ == "PROPN" and doc[j].pos_ == "PROPN"
+    return cuts_left or cuts_right
+
+
+def asked_governor(question_doc, terms_of) -> frozenset[str]:
+    """The analysed terms of the word a question's question word depends on, from spaCy's parse
+    of the question: *né* in "Où est né X ?", *composé* in "Qui a composé le Boléro ?",
+    *publié* in "Quel journal a publié…" ("quel" goes through its noun). The answering
+    sentence's answer hangs on the same word. Empty when there is no question word, when it is
+    the root, or when it hangs on an auxiliary. ("Qui est Roman Gofman ?" hangs on *Roman*: spaCy
+    makes the copula's subject the root, and the answer's apposition hangs on the name.)"""
+    wh = next((t for t in question_doc if t.lower_.replace("’", "'") in QUESTION_WORDS), None)
+    if wh is None:
+        return frozenset()
+    phrase = wh.head if wh.dep_ == "det" or (wh.lower_.startswith("quel") and wh.head.pos_ == "NOUN") else wh
+    governor = phrase.head
+    if governor.i == phrase.i or governor.pos_ == "AUX":
+        return frozenset()
+    return frozenset(terms_of(governor.text))
+
+
 def span_candidates(doc) -> list[tuple[int, int, str]]:
     """(first token, end token, kind) of every candidate in a parsed sentence, deduplicated."""
     out: dict[tuple[int, int], str] = {}
@@ -86,12 +114,14 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
         trimmed = trim(doc, i, j)
         if not trimmed or trimmed[1] - trimmed[0] > _MAX_TOKENS:
             return
-        out.setdefault(trimmed, kind)
         i, j = trimmed
+        if not splits_name(doc, i, j):
+            out.setdefault((i, j), kind)
         # without its leading preposition and determiner: "par les 20 observateurs" -> "20 observateurs"
         while i < j - 1 and (doc[i].pos_ in ("ADP", "DET") or doc[i].lower_ in _ARTICLES) and not _digits(doc[i]):
             i += 1
-            out.setdefault((i, j), kind)
+            if not splits_name(doc, i, j):
+                out.setdefault((i, j), kind)
 
     for e in doc.ents:
         add(e.start, e.end, f"entity:{e.label_}")
@@ -135,9 +165,11 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
     return [(i, j, kind) for (i, j), kind in out.items()]
 
 
-def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalysis, terms_of) -> np.ndarray:
+def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalysis, terms_of,
+                  asked: frozenset[str] = frozenset()) -> np.ndarray:
     """Feature rows (``SPAN_FEATURES`` order) for the candidates of one sentence. ``terms_of(word)``
-    gives a word's analysed terms (the keyword analyser)."""
+    gives a word's analysed terms (the keyword analyser); ``asked``, the question's
+    ``asked_governor``."""
     n_tok = max(1, len(doc))
     q_terms = frozenset(q.terms)
     qkeys = {name_key(w) for w in q.words}
@@ -206,6 +238,9 @@ def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalys
             row[col["sibling_of_match"]] = float(any(doc[m].head.i == root.head.i for m in outside if doc[m].i != root.i))
         else:
             row[col["tree_distance"]] = 1.5
+        # hangs on the word the question's question word hangs on ("est né *en Biélorussie*")
+        if asked and root.head.i not in range(i, j):
+            row[col["governed_as_asked"]] = float(bool(asked & set(terms_of(root.head.text))))
     return rows
 
 

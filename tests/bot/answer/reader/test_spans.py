@@ -67,3 +67,47 @@ def test_no_candidate_is_a_function_word_a_pronoun_or_a_cut_phrase(nlp):
     assert "Israël" in texts
     assert not any(t.startswith(("et ", "qu’", "n’")) or t.endswith((" et", " de")) for t in texts), texts
     assert not any(t.count("(") != t.count(")") for t in texts), texts
+
+
+def test_a_name_is_never_cut(nlp):
+    """"**Ali** [1]" once answered "Quelles fonctions… Shoigu ?" from "…avec Ali Akbar Ahmadian": a
+    part of a run of proper nouns is no candidate; the whole name is."""
+    doc = nlp.parse("L’entrevue téléphonique entre Sergueï Choïgou et Ali Akbar Ahmadian a été confirmée.")
+    texts = {doc[i:j].text for i, j, _ in span_candidates(doc)}
+    assert "Ali Akbar Ahmadian" in texts and "Sergueï Choïgou" in texts, texts
+    # (spaCy's entity recogniser offers "Ali" alone, tagged MISC)
+    assert not {"Ali", "Ahmadian", "Akbar Ahmadian", "Ali Akbar"} & texts, texts
+
+
+@pytest.mark.parametrize("question, governor", [
+    ("Où est né le futur directeur du Mossad Roman Gofman ?", "né"),
+    ("Qui a composé le Boléro ?", "composé"),
+    ("Quel journal a publié l'entretien ?", "publié"),
+])
+def test_the_question_word_hangs_on_the_asked_relation(nlp, question, governor):
+    from bot.answer.reader.spans import asked_governor
+    from index.keyword import Analyzer
+
+    analyzer = Analyzer("french")
+    asked = asked_governor(nlp.parse(question), analyzer.terms)
+    assert asked == frozenset(analyzer.terms(governor)), asked
+
+
+def test_a_question_without_a_question_word_has_no_asked_relation(nlp):
+    from bot.answer.reader.spans import asked_governor
+    from index.keyword import Analyzer
+
+    assert asked_governor(nlp.parse("Année de décès du prophète Othman ?"), Analyzer("french").terms) == frozenset()
+
+
+def test_the_span_the_question_word_hangs_on_is_marked(nlp):
+    from bot.answer.reader.spans import SPAN_FEATURES, asked_governor, span_features
+    from index.keyword import Analyzer
+
+    analyzer = Analyzer("french")
+    question = "Où est né le futur directeur du Mossad Roman Gofman ?"
+    doc = nlp.parse("Goffman, blessé le 7 octobre, est né en Biélorussie.")
+    spans = span_candidates(doc)
+    rows = span_features(doc, spans, analyse(question), analyzer.terms, asked_governor(nlp.parse(question), analyzer.terms))
+    marked = {doc[i:j].text for (i, j, _), row in zip(spans, rows) if row[SPAN_FEATURES.index("governed_as_asked")]}
+    assert "Biélorussie" in marked and "7 octobre" not in marked, marked
