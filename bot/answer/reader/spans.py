@@ -9,6 +9,7 @@ sentence, and their role in it. The span is always a verbatim slice of the sente
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,9 @@ _ARTICLES = {f"{c}{q}" for c in ("l", "d") for q in "'’"}
 #: parts of speech a span made only of cannot answer
 _FUNCTION_POS = {"DET", "ADP", "CCONJ", "SCONJ", "PRON", "AUX", "PUNCT", "PART", "SPACE"}
 _PAIRS = (("(", ")"), ("[", "]"), ("«", "»"), ("“", "”"))
+#: links in a sentence (a tweet quoted in an article: "pic.twitter.com/5QU9X1HX6G"), never an answer;
+#: spaCy cuts some of them in two, so they are found in the text
+_LINK = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|fr|io|co|ly)/\S*")
 _TYPE_NEAR = {"person": {"ORG", "MISC"}, "organisation": {"PER", "LOC"}, "place": {"ORG", "MISC"}}
 
 
@@ -109,12 +113,15 @@ def asked_governor(question_doc, terms_of) -> frozenset[str]:
 def span_candidates(doc) -> list[tuple[int, int, str]]:
     """(first token, end token, kind) of every candidate in a parsed sentence, deduplicated."""
     out: dict[tuple[int, int], str] = {}
+    links = [m.span() for m in _LINK.finditer(doc.text)]
 
     def add(i: int, j: int, kind: str) -> None:
         trimmed = trim(doc, i, j)
         if not trimmed or trimmed[1] - trimmed[0] > _MAX_TOKENS:
             return
         i, j = trimmed
+        if any(a < doc[j - 1].idx + len(doc[j - 1]) and doc[i].idx < b for a, b in links):
+            return
         if not splits_name(doc, i, j):
             out.setdefault((i, j), kind)
         # without its leading preposition and determiner: "par les 20 observateurs" -> "20 observateurs"

@@ -111,3 +111,13 @@ def test_the_span_the_question_word_hangs_on_is_marked(nlp):
     rows = span_features(doc, spans, analyse(question), analyzer.terms, asked_governor(nlp.parse(question), analyzer.terms))
     marked = {doc[i:j].text for (i, j, _), row in zip(spans, rows) if row[SPAN_FEATURES.index("governed_as_asked")]}
     assert "Biélorussie" in marked and "7 octobre" not in marked, marked
+
+
+def test_a_link_is_never_an_answer(nlp):
+    """A tweet quoted in a seed article ends "…in Tehran. pic.twitter.com/5QU9X1HX6G": it was once the
+    bold answer to "Which president did Sergei Shoigu meet in Tehran?" (spaCy cuts the link in two)."""
+    doc = nlp.parse("Sergei Shoigu met Ali-Akbar Ahmadian in Tehran. pic.twitter.com/5QU9X1HX6G (voir https://t.co/abc "
+                    "et www.example.org)")
+    texts = {doc[i:j].text for i, j, _ in span_candidates(doc)}
+    assert "Tehran" in texts
+    assert not [t for t in texts if any(w in t for w in ("twitter", "5QU9X1HX6G", "t.co", "example", "G"))], texts
