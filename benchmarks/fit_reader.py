@@ -40,9 +40,8 @@ import numpy as np
 from common import ROOT, contains_answer, load_piaf, piaf_halves, span_f1
 
 from bot.answer.reader.features import ALIGNMENT, CROSS_LINGUAL, FEATURES, LEXICAL, relative_to_shortlist  # noqa: E402
-from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, answerability_features, span_design  # noqa: E402
+from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, Reader, answerability_features  # noqa: E402
 from bot.answer.reader.question import analyse  # noqa: E402
-from bot.answer.reader.spans import asked_governor, span_candidates, span_features  # noqa: E402
 from bot.answer.reader.weights import LinearModel, ReaderWeights  # noqa: E402
 
 #: language-independent question-level features, for the cross-lingual answerability model
@@ -74,8 +73,6 @@ def collect(app, questions: list[dict], without: dict[str, object]) -> list[dict
     """Every candidate sentence of every question (answerable, and unanswerable: asked over
     ``without[its paragraph]``, a store that lacks its paragraph), with all features (second stage
     included) and its label."""
-    from bot.answer.reader.pipeline import Reader
-
     embedder = RememberedTokens(app.embedder)  # one model, its token states shared by every store's reader
     readers: dict[int, Reader] = {}
 
@@ -256,26 +253,18 @@ def main() -> None:
     xl_cols = [FEATURES.index(f) for f in CROSS_LINGUAL]
     sentence_xl = logistic(X2[:, xl_cols], y2, CROSS_LINGUAL)
 
-    # 3. the answer span: listwise over the spans of the first gold sentence of each question (spans
-    #    made only of the question's words are never candidates, as in the reader)
-    from bot.answer.reader.features import mentioned_in_question
-
-    nlp = app.nlp
-
-    def terms_of(word: str) -> tuple[str, ...]:
-        return tuple(app.store.analyzer.terms(word))
-
+    # 3. the answer span: listwise over the spans of the first gold sentence of each question, the
+    #    candidates and rows the reader scores (``Reader.span_rows``)
+    span_reader = Reader(app.store.analyzer, app.store.keyword_index, app.embedder, app.nlp, unfitted())
     groups, targets = [], []
     for d in answerable:
         gold = [c for c, ok in zip(d["cands"], d["y"]) if ok]
         if not gold:
             continue
-        doc = nlp.parse(gold[0].text)
-        spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, d["qa"])]
+        doc = app.nlp.parse(gold[0].text)
+        spans, rows = span_reader.span_rows(d["qa"], doc)
         if not spans:
             continue
-        asked = asked_governor(nlp.parse(d["qa"].text), terms_of)
-        rows = span_design(span_features(doc, spans, d["qa"], terms_of, asked), d["qa"])
         f1 = np.array([max(span_f1(doc[i:j].text, a) for a in d["q"]["answers"]) for i, j, _ in spans])
         groups.append(rows)
         targets.append(f1 ** 2)
@@ -285,8 +274,6 @@ def main() -> None:
     # 4. answerability: answerable questions against the same ones with their paragraph removed; spaCy
     #    reads each best sentence as the reader does (is the kind of thing asked for there? how sure is
     #    the span?)
-    from bot.answer.reader.pipeline import Reader
-
     reader = Reader(app.store.analyzer, app.store.keyword_index, app.embedder, app.nlp,
                     replace(unfitted(), span=span))
 

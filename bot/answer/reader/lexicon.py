@@ -53,8 +53,8 @@ WH_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^(comment|de quelle (maniere|facon))\b|^(how|in what way)\b", "manner"),
 )
 
-#: French question words, as spaCy tokenises them: the word a question's parse hangs the asked-for
-#: thing on ("Où est *né* X ?": the answer is what *né* governs in the answering sentence)
+#: French question words as spaCy tokenises them ("qu'" apart): ``spans.asked_governor`` finds through
+#: them the word a question hangs on ("Où est *né* X ?": the answer is what *né* governs)
 QUESTION_WORDS = frozenset({
     "qui", "que", "qu'", "quoi", "quel", "quelle", "quels", "quelles", "où", "quand", "combien", "comment",
     "pourquoi", "lequel", "laquelle", "lesquels", "lesquelles",

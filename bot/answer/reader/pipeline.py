@@ -191,13 +191,12 @@ class Reader:
         group or an event (PIAF: "Qui apporte une aide financière à Poutrincourt ?" "Jésuites"),
         and holding them to a person or a date cost span F1 on PIAF's tune half."""
         doc = self.nlp.parse(sentence)
-        spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, q)]
+        spans, design = self.span_rows(q, doc)
         if not spans:
             return None, 0.0, False
         wanted = TYPED.get(q.answer_type, ())
         of_kind = [k for k, (_, _, kind) in enumerate(spans) if _of_kind(kind, wanted)]
-        rows = span_features(doc, spans, q, self._terms, asked_governor(self.nlp.parse(q.text), self._terms))
-        scores = self.weights.span.logits(span_design(rows, q), SPAN_DESIGN)
+        scores = self.weights.span.logits(design, SPAN_DESIGN)
         best = int(np.argmax(scores))
         probs = np.exp(scores - scores.max())
         probability = float(probs[best] / probs.sum())
@@ -209,6 +208,15 @@ class Reader:
         s = doc[i:j]
         return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], kind), \
             probability, bool(of_kind)
+
+    def span_rows(self, q: QuestionAnalysis, doc) -> tuple[list[tuple[int, int, str]], np.ndarray]:
+        """The span candidates of a parsed sentence (none made only of the question's own words) and
+        the rows the span scorer reads (``SPAN_DESIGN``); ``benchmarks/fit_reader.py`` fits on these."""
+        spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, q)]
+        if not spans:
+            return [], np.zeros((0, len(SPAN_DESIGN)), dtype=np.float32)
+        asked = asked_governor(self.nlp.parse(q.text), self._terms)  # the question's parse is cached
+        return spans, span_design(span_features(doc, spans, q, self._terms, asked), q)
 
     def _terms(self, word: str) -> tuple[str, ...]:
         return tuple(self.analyzer.terms(word))

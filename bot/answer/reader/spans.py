@@ -87,7 +87,9 @@ def splits_name(doc, i: int, j: int) -> bool:
     """Does the token range [i, j) cut a run of proper nouns ("Ali" of "Ali Akbar Ahmadian",
     "Maurice" of "Maurice Ravel")? A name is answered whole: on PIAF's tune half, leaving such
     parts out lifts the chosen span's F1 in the gold sentence by 0.6 points (two-fold by paragraph)
-    and costs the best candidate 0.3."""
+    and costs the best candidate 0.3. (As measured: at the left edge a proper noun glued to the one
+    before it, with no space between, may still begin a candidate; a rule for hyphenated words,
+    "Akbar Ahmadian" of "Ali-Akbar Ahmadian", cost 0.5 points and was left out.)"""
     cuts_left = i > 0 and doc[i - 1].pos_ == "PROPN" and doc[i].pos_ == "PROPN" and bool(doc[i - 1].whitespace_)
     cuts_right = j < len(doc) and doc[j - 1].pos_ == "PROPN" and doc[j].pos_ == "PROPN"
     return cuts_left or cuts_right
