@@ -256,8 +256,14 @@ class Reader:
         alone, the answerability model also whether the asked-for kind of thing was found in it ("how
         long" answered by "les deux pays" or by "une durée de vingt ans"). The new order (the chosen
         sentence first) and, by shortlist row, each located sentence's (quote, span, what was found) and
-        (answerability, cross-lingual?, its features), which ``_more`` does not compute again."""
+        (answerability, cross-lingual?, its features), which ``_more`` does not compute again.
+
+        The question and those sentences go to spaCy as one batch: three short texts parse in ~10 ms
+        together, ~16 ms one by one (600 PIAF questions, two cores), which is what the question's own
+        parse (``asked_governor``) had added to every answer."""
         seen: dict[int, tuple] = {}
+        if q.answer_type in FACTOID_TYPES:  # the question and the sentences located below, parsed in one batch
+            self.nlp.parse_many([q.text] + [f.cands[f.rows[i]].text for i in order[:LOCATED]])
         for i in order[:LOCATED]:
             located = self.locate(q, f.cands[f.rows[i]])
             seen[int(i)] = (located, self.answerability(q, f.cands, f.matrix, f.rows, probs, located[2], best=int(i)))

@@ -157,3 +157,32 @@ def test_over_an_embedding_server_the_reader_answers_without_token_states(seeds_
         assert not features.aligned and not features.matrix[:, alignment_columns].any()
         r = reader.read(question, retrieval)
     assert r.findings and r.findings[0].span.text == "Anatoly Viktorov"
+
+
+def test_the_question_and_the_sentences_it_locates_go_to_spacy_as_one_batch(seeds_reader, seeds_store, embedder, nlp):
+    """Short texts parse faster together (~10 ms against ~16 ms for three): the question and the
+    sentences the reader locates its answer in are parsed in one batch, and none of them again."""
+    from bot.answer.reader.nlp import FrenchNLP
+    from bot.answer.reader.pipeline import LOCATED
+
+    batches: list[list[str]] = []
+
+    class Recording:
+        def __init__(self, pipeline):
+            self.pipeline = pipeline
+
+        def pipe(self, texts, **kw):
+            batches.append(list(texts))
+            return self.pipeline.pipe(texts, **kw)
+
+    recording = FrenchNLP(nlp.model)
+    recording._nlp = Recording(nlp._pipeline())
+    reader = Reader(seeds_reader.analyzer, seeds_reader.keyword_index, embedder, recording, seeds_reader.weights)
+    question = "Qui Khamenei a-t-il dépêché à Moscou ?"
+    r = read(reader, seeds_store, embedder, question)
+    assert r.findings and r.findings[0].span.text == "Abbas Araghchi"
+    first = batches[0]
+    assert first[0] == question and len(first) == 1 + LOCATED
+    assert any(r.findings[0].candidate.text.startswith(t) for t in first[1:])  # (its quote reaches into the next)
+    parsed = [t for b in batches for t in b]
+    assert len(parsed) == len(set(parsed)), "a text was parsed twice"
