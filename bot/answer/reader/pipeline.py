@@ -34,6 +34,9 @@ ANSWERABILITY = (
 #: at 108,890 chunks). Locating the second only when the first lacks the kind saves the parse but
 #: misses the case it is for (the first sentence's quote reaches into the next one, "les deux pays")
 LOCATED = 2
+#: what the answerability model learns from the located answer (``Reader._found``), each in [0, 1]
+FOUND = ("span_probability", "missing_number", "missing_date", "missing_name", "focus_complete", "names_complete",
+         "complete")
 #: answer types whose answer is a named thing or a value that spaCy or our value finder can see
 TYPED = {"person": ("PER",), "organisation": ("ORG", "MISC"), "place": ("LOC",), "date": ("value:date",),
          "number": ("value:number",)}
@@ -284,6 +287,8 @@ class Reader:
             if _same_sentence_or_copy(cand, best.candidate) or (not q.is_list and cand.article.id == best.candidate.article.id):
                 continue  # (outside lists, only another article can state the fact otherwise)
             located, judged = seen.get(int(i), (None, None))
+            if located is None and not self._could_quote(q, cands, matrix, rows, probs, int(i)):
+                continue  # not even the best the located answer could bring would take it over the threshold
             quote, span, found = located or self.locate(q, cand)
             if span is None:
                 continue
@@ -301,6 +306,25 @@ class Reader:
             if judged[0] >= (w.further_quote_threshold_cross_lingual if judged[1] else w.further_quote_threshold):
                 out.append(Finding(quote, float(probs[i]), span))
         return out
+
+    def _could_quote(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
+                     probs: np.ndarray, i: int) -> bool:
+        """Could shortlisted sentence ``i`` reach the further-quote threshold, whatever its located
+        answer brings? A sentence that could not is skipped without the spaCy parse and span scoring
+        ``locate`` costs: the answers are the same."""
+        w = self.weights
+        cross = cands[rows[i]].cross_lingual
+        threshold = w.further_quote_threshold_cross_lingual if cross else w.further_quote_threshold
+        return self.answerability_bound(q, cands, matrix, rows, probs, i) >= threshold
+
+    def answerability_bound(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
+                            probs: np.ndarray, i: int) -> float:
+        """The most that ``answerability`` can give shortlisted sentence ``i`` once located: each of
+        ``FOUND`` (all in [0, 1]) at the end its weight favours — the model is monotone in each."""
+        model = self.weights.answerable_cross_lingual if cands[rows[i]].cross_lingual else self.weights.answerable
+        coef = dict(zip(model.features, model.coef))
+        most = {n: float(coef.get(n, 0.0) > 0) for n in FOUND}
+        return model.probability({**answerability_features(q, matrix, rows, probs, i), **most})
 
     def _items(self, q: QuestionAnalysis, findings: list[Finding]) -> list[Finding]:
         """A list question's items: the answer span of each quoted sentence, and the entities of the
@@ -432,4 +456,4 @@ def _same_sentence_or_copy(a: Candidate, b: Candidate) -> bool:
     return _norm(a.text) == _norm(b.text)
 
 
-__all__ = ["ANSWERABILITY", "Features", "Finding", "LEXICAL", "Reader", "Reading", "SPAN_DESIGN", "TYPED", "answerability_features"]
+__all__ = ["ANSWERABILITY", "FOUND", "Features", "Finding", "LEXICAL", "Reader", "Reading", "SPAN_DESIGN", "TYPED", "answerability_features"]

@@ -186,3 +186,51 @@ def test_the_question_and_the_sentences_it_locates_go_to_spacy_as_one_batch(seed
     assert any(r.findings[0].candidate.text.startswith(t) for t in first[1:])  # (its quote reaches into the next)
     parsed = [t for b in batches for t in b]
     assert len(parsed) == len(set(parsed)), "a text was parsed twice"
+
+
+def test_a_sentence_is_not_located_when_it_could_not_be_quoted(seeds_reader, seeds_store, embedder):
+    """``_more`` skips a sentence whose answerability could not reach the further-quote threshold
+    whatever its located answer brought. Over the seed questions the bound holds for every
+    shortlisted sentence once located, sentences are skipped, and the answers are those of a reader
+    that locates every one."""
+    import json
+    from pathlib import Path
+
+    from bot.answer.reader.pipeline import FOUND
+    from index.retrieval import HybridRetriever
+
+    skipped: list[bool] = []
+
+    class Counting(Reader):
+        def _could_quote(self, *args):
+            could = super()._could_quote(*args)
+            skipped.append(not could)
+            return could
+
+    class LocatingEvery(Reader):
+        def _could_quote(self, *args):
+            return True
+
+    parts = (seeds_reader.analyzer, seeds_reader.keyword_index, embedder, seeds_reader.nlp, seeds_reader.weights)
+    counting, every = Counting(*parts), LocatingEvery(*parts)
+    retriever = HybridRetriever(seeds_store, embedder)
+    lines = Path(__file__).resolve().parents[4].joinpath("evals", "seeds.jsonl").read_text(encoding="utf-8").splitlines()
+    checked = 0
+    for line in lines[:80]:
+        question = analyse(json.loads(line)["question"])
+        retrieval = retriever.search(question.text, k=5)
+        a, b = counting.read(question, retrieval), every.read(question, retrieval)
+        shape = lambda r: [(f.candidate.article.id, f.candidate.start, f.candidate.end, f.span and f.span.text)
+                           for f in r.findings + r.items]
+        assert shape(a) == shape(b), question.text
+        f = every.featurize(question, retrieval)
+        if not f.rows:
+            continue
+        probs = every.sentence_probabilities(f)
+        for i in range(len(f.rows)):
+            _, _, found = every.locate(question, f.cands[f.rows[i]])
+            assert set(found) == set(FOUND)
+            p, _, _ = every.answerability(question, f.cands, f.matrix, f.rows, probs, found, best=i)
+            assert p <= every.answerability_bound(question, f.cands, f.matrix, f.rows, probs, i) + 1e-9, question.text
+            checked += 1
+    assert checked > 200 and any(skipped) and not all(skipped)
