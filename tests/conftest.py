@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import os
 import shutil
 from pathlib import Path
@@ -92,12 +94,19 @@ def kiosque_env(store_dir: Path, cache_dir: Path, **extra) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def nlp():
-    """spaCy's French pipeline as the reader uses it (loaded once per session)."""
+@functools.lru_cache(maxsize=1)
+def shared_nlp():
+    """spaCy's French pipeline as the reader uses it, one for the whole test session: every Kiosque a
+    test builds reads with it too, so that no test loads it again — a load holds the GIL for long
+    stretches, which a bot under test shows as a late gateway heartbeat."""
     from bot.answer.reader.nlp import FrenchNLP
 
     return FrenchNLP()
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    return shared_nlp()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from bot.discordbot.formatting import MESSAGE_LIMIT
 from bot.settings import DiscordSettings, load_settings
 from bot.wiring import Kiosque
 from tests.bot.discordbot.fake_discord import FakeDiscord
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, shared_nlp
 
 #: short, so that a test sees many heartbeats (and a late one) in a second or two
 HEARTBEAT_MS = 200
@@ -43,7 +43,9 @@ def make_kiosque(root, embedder, cache_dir, corpus=None, **overrides) -> Kiosque
     settings = load_settings(None, store__dir=root / "store", corpus__dir=corpus, embed__cache_dir=cache_dir,
                              **overrides)
     kiosque = Kiosque(settings)
-    kiosque.embedder = embedder  # the model is loaded once per test session
+    kiosque.embedder = embedder  # the models are loaded once per test session, before any bot starts
+    kiosque.nlp = shared_nlp()
+    kiosque.nlp.warm_up()
     kiosque.ingest(in_serving_process=True)
     return kiosque
 
