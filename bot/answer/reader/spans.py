@@ -180,6 +180,8 @@ def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalys
     gives a word's analysed terms (the keyword analyser); ``asked``, the question's
     ``asked_governor``."""
     n_tok = max(1, len(doc))
+    heads = [t.head.i for t in doc]  # the parse as indices: a Token made anew at each doc[k] costs more
+    paths: dict[int, list[int]] = {}
     q_terms = frozenset(q.terms)
     qkeys = {name_key(w) for w in q.words}
     matched = [t.i for t in doc if not t.is_punct and any(term_in(x, q_terms) for x in terms_of(t.text))]
@@ -243,8 +245,8 @@ def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalys
         row[col["ends_with_noun"]] = float(span[-1].pos_ in ("NOUN", "PROPN", "NUM"))
         # how far, in the parse tree, the span stands from the question's words
         if outside:
-            row[col["tree_distance"]] = math.log1p(min(_tree_distance(root, doc[m]) for m in outside)) / 2.0
-            row[col["sibling_of_match"]] = float(any(doc[m].head.i == root.head.i for m in outside if doc[m].i != root.i))
+            row[col["tree_distance"]] = math.log1p(min(_tree_distance(heads, paths, root.i, m) for m in outside)) / 2.0
+            row[col["sibling_of_match"]] = float(any(heads[m] == heads[root.i] for m in outside if m != root.i))
         else:
             row[col["tree_distance"]] = 1.5
         # hangs on the word the question's question word hangs on ("est né *en Biélorussie*")
@@ -253,11 +255,21 @@ def span_features(doc, candidates: list[tuple[int, int, str]], q: QuestionAnalys
     return rows
 
 
-def _tree_distance(a, b) -> int:
-    """Edges between two tokens in the dependency tree."""
-    path_a = [a] + list(a.ancestors)
-    depth_a = {t.i: k for k, t in enumerate(path_a)}
-    for k, t in enumerate([b] + list(b.ancestors)):
-        if t.i in depth_a:
-            return depth_a[t.i] + k
+def _tree_distance(heads: list[int], paths: dict[int, list[int]], a: int, b: int) -> int:
+    """Edges between tokens ``a`` and ``b`` in the dependency tree (``heads``: each token's head;
+    ``paths``: each token's way up to its root, filled as asked)."""
+    path_a, path_b = _path(heads, paths, a), _path(heads, paths, b)
+    depth_a = {t: k for k, t in enumerate(path_a)}
+    for k, t in enumerate(path_b):
+        if t in depth_a:
+            return depth_a[t] + k
     return len(path_a) + 10  # different sentences of one text: far
+
+
+def _path(heads: list[int], paths: dict[int, list[int]], i: int) -> list[int]:
+    if i not in paths:
+        path = [i]
+        while heads[path[-1]] != path[-1] and len(path) <= len(heads):  # (a tree has no cycle; never loop)
+            path.append(heads[path[-1]])
+        paths[i] = path
+    return paths[i]
