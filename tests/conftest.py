@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+#: the seed questions: the CI gate's, and a check for the reader's tests
+SEED_QUESTIONS = ROOT / "evals" / "seeds.jsonl"
 # converted model weights are reusable between runs; embeddings are per session (tests count them)
 MODELS_DIR = Path(os.environ.get("KIOSQUE_TEST_MODELS_DIR", Path.home() / ".cache" / "kiosque" / "models"))
 

@@ -9,10 +9,9 @@ import json
 import pytest
 
 from tests.bot.cli.test_index_commands import kiosque
-from tests.conftest import ROOT, kiosque_env
+from tests.conftest import SEED_QUESTIONS, kiosque_env
 from tests.helpers.fake_llm import FakeLLM
 
-SEED_QUESTIONS = ROOT / "evals" / "seeds.jsonl"
 #: keep in step with the table in evals/README.md: a measured run, less a margin
 FAIL_UNDER = {
     "pass_rate": 0.62,               # measured 0.681 (all 144; the first 89: 0.742)

@@ -8,9 +8,8 @@ from collections import Counter
 from bot.evaluation.metrics import fact_present
 from bot.evaluation.questions import load_questions
 from index.loading import load_paths
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import SEED_QUESTIONS, SEEDS
 
-SEED_QUESTIONS = ROOT / "evals" / "seeds.jsonl"
 
 
 def seed_texts() -> dict[str, str]:

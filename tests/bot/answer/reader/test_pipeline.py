@@ -193,11 +193,10 @@ def test_a_sentence_is_not_located_when_it_could_not_be_quoted(seeds_reader, see
     whatever its located answer brought. Over the seed questions the bound holds for every
     shortlisted sentence once located, sentences are skipped, and the answers are those of a reader
     that locates every one."""
-    import json
-    from pathlib import Path
-
     from bot.answer.reader.pipeline import FOUND
+    from bot.evaluation.questions import load_questions
     from index.retrieval import HybridRetriever
+    from tests.conftest import SEED_QUESTIONS
 
     skipped: list[bool] = []
 
@@ -214,10 +213,9 @@ def test_a_sentence_is_not_located_when_it_could_not_be_quoted(seeds_reader, see
     parts = (seeds_reader.analyzer, seeds_reader.keyword_index, embedder, seeds_reader.nlp, seeds_reader.weights)
     counting, every = Counting(*parts), LocatingEvery(*parts)
     retriever = HybridRetriever(seeds_store, embedder)
-    lines = Path(__file__).resolve().parents[4].joinpath("evals", "seeds.jsonl").read_text(encoding="utf-8").splitlines()
     checked = 0
-    for line in lines[:80]:
-        question = analyse(json.loads(line)["question"])
+    for asked in load_questions(SEED_QUESTIONS)[:80]:
+        question = analyse(asked.question)
         retrieval = retriever.search(question.text, k=5)
         a, b = counting.read(question, retrieval), every.read(question, retrieval)
         shape = lambda r: [(f.candidate.article.id, f.candidate.start, f.candidate.end, f.span and f.span.text)
