@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from index.keyword import fold
+
 
 WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 
@@ -110,8 +112,9 @@ for _type, _words in {
 PLURAL_QUESTION = re.compile(r"\b(quels|quelles|lesquels|lesquelles)\b|^(which|what)\s+(?!is\b|was\b|does\b|has\b)\w+s\b|\b(list|liste|"
                              r"enumere|cite(z)?|name the)\b", re.IGNORECASE)
 
-#: words that, capitalised, are not names (question words, function words, imperative verbs)
-NOT_NAMES = frozenset({
+#: words that, capitalised, are not names (question words, function words, imperative verbs, the nouns
+#: that frame a question: "Date de naissance de…"). Looked up folded ("Après" → "apres"): both spellings kept
+_NOT_NAMES = {
     "qui", "que", "quoi", "quel", "quelle", "quels", "quelles", "quand", "combien", "où", "ou", "pourquoi",
     "comment", "est", "selon", "le", "la", "les", "l", "un", "une", "des", "et", "en", "à", "a", "au", "aux",
     "who", "what", "when", "where", "why", "how", "which", "whom", "whose", "did", "does", "do", "is", "are",
@@ -121,7 +124,16 @@ NOT_NAMES = frozenset({
     "donne", "give", "name", "list", "cite", "explique", "explain", "can", "could", "peux", "pouvez",
     "liste", "résume", "resume", "décris", "decris", "raconte", "montre", "trouve", "cherche", "summarize",
     "describe", "show", "find", "please", "svp", "stp", "y", "a-t-il", "est-ce", "quelqu'un",
-})
+    # prepositions that open a question ("Contre qui…", "Pendant combien de temps…", "During which…")
+    "contre", "sous", "durant", "pendant", "grâce", "chez", "vers", "devant", "derrière", "auprès", "jusqu'à",
+    "jusqu'où", "jusqu", "outre", "entre", "envers", "près", "hormis", "malgré", "parmi", "avec", "sans", "dès",
+    "hors", "face", "about", "after", "against", "among", "before", "between", "during", "since", "under",
+    "without", "into", "over", "through",
+    # imperatives and nouns that frame a question
+    "citez", "citer", "nommez", "nommer", "indiquez", "indiquer", "identifiez", "donnez", "expliquez", "décrivez",
+    "listez", "énumérez", "précisez", "résumez", "dites", "date", "année", "nom", "noms",
+}
+NOT_NAMES = frozenset(_NOT_NAMES | {fold(w) for w in _NOT_NAMES})
 
 CALENDAR = frozenset({
     "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre",

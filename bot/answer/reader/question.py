@@ -83,6 +83,11 @@ def answer_type(text: str) -> tuple[str, str | None]:
     return "other", None
 
 
+#: a verb with its subject after it ("Existe-t-il", "Peut-on", "Connaissez-vous"): the question's first
+#: word, capitalised, yet no name
+_INVERTED = re.compile(r"-(t-)?(il|elle|on|ils|elles|vous|nous|je|tu|ce)$")
+
+
 def names_in(text: str) -> list[str]:
     """Capitalised words and runs of them: names of people, places, organisations. The first word
     is capitalised anyway: it counts unless it is a function word ("Qui", "Le", "Selon")."""
@@ -94,9 +99,11 @@ def names_in(text: str) -> list[str]:
     start = re.match(r"\s*[«\"'¿¡]*\s*", text).end()
     for m in re.finditer(pattern, text):
         parts = re.split(r"\s+", m.group(0))
-        first = re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", fold(parts[0]))
-        if m.start() == start and not parts[0].isupper() and (fold(parts[0]) in common or first != fold(parts[0])
-                                                               or first.split("-")[0] in common):
+        opening = fold(parts[0]).replace("’", "'")
+        first = re.sub(r"^(l|d|qu|j|n|s|c)'", "", opening)
+        if m.start() == start and not parts[0].isupper() and (opening in common or first != opening
+                                                               or first.split("-")[0] in common
+                                                               or _INVERTED.search(opening)):
             parts = parts[1:]
         parts = [re.sub(r"^(l|d|qu|j|n|s|c)['’]", "", p, flags=re.IGNORECASE) for p in parts]
         parts = [p.strip("'’-") for p in parts]

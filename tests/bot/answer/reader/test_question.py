@@ -60,6 +60,26 @@ def test_names_and_terms():
     assert analyse("Who is the Russian ambassador?").names == ()
 
 
+@pytest.mark.parametrize("question, names", [
+    # capitalised only because they open the question: a preposition (looked up folded: "Après"),
+    # a verb with its subject after it, an imperative, a noun that frames the question
+    ("Après quelle bataille Napoléon abdique-t-il ?", ("Napoléon",)),
+    ("Contre qui le dey d'Alger est-il fâché ?", ("Alger",)),
+    ("Pendant combien de temps Choïgou a-t-il été ministre ?", ("Choïgou",)),
+    ("Jusqu’à quand Poutine restera-t-il ?", ("Poutine",)),
+    ("Existe-t-il un traité entre la Russie et l'Iran ?", ("Russie", "Iran")),
+    ("Peut-on voter à Mayotte ?", ("Mayotte",)),
+    ("Citez un allié de l'Iran", ("Iran",)),
+    ("Date de naissance d'Anselm Franz", ("Anselm Franz",)),
+    ("During which war was Baker killed?", ("Baker",)),
+    # a name that opens the question stays one
+    ("Poutine a-t-il appelé Netanyahu ?", ("Poutine", "Netanyahu")),
+    ("Marie Curie est-elle née à Varsovie ?", ("Marie Curie", "Varsovie")),
+])
+def test_the_word_that_opens_a_question_is_a_name_only_if_it_is_one(question, names):
+    assert analyse(question).names == names
+
+
 @pytest.mark.parametrize("question, word", [
     ("Quelle somme était due au fisc ?", "due"),
     ("Quel montant a-t-il dû payer ?", "dû"),
