@@ -112,8 +112,8 @@ for _type, _words in {
 PLURAL_QUESTION = re.compile(r"\b(quels|quelles|lesquels|lesquelles)\b|^(which|what)\s+(?!is\b|was\b|does\b|has\b)\w+s\b|\b(list|liste|"
                              r"enumere|cite(z)?|name the)\b", re.IGNORECASE)
 
-#: words that, capitalised, are not names (question words, function words, imperative verbs, the nouns
-#: that frame a question: "Date de naissance de…"). Looked up folded ("Après" → "apres"): both spellings kept
+#: words that, capitalised, are not names (question words, function words, imperative verbs). Also
+#: question stopwords (below)
 _NOT_NAMES = {
     "qui", "que", "quoi", "quel", "quelle", "quels", "quelles", "quand", "combien", "où", "ou", "pourquoi",
     "comment", "est", "selon", "le", "la", "les", "l", "un", "une", "des", "et", "en", "à", "a", "au", "aux",
@@ -124,16 +124,21 @@ _NOT_NAMES = {
     "donne", "give", "name", "list", "cite", "explique", "explain", "can", "could", "peux", "pouvez",
     "liste", "résume", "resume", "décris", "decris", "raconte", "montre", "trouve", "cherche", "summarize",
     "describe", "show", "find", "please", "svp", "stp", "y", "a-t-il", "est-ce", "quelqu'un",
-    # prepositions that open a question ("Contre qui…", "Pendant combien de temps…", "During which…")
+}
+#: words capitalised only because they open a question: no names, yet not question stopwords (their stems
+#: are other words': "durant" stems to "dur", as *durée* does; "nommez" to "nomm", as *nommé*)
+_OPENERS = {
+    # prepositions ("Contre qui…", "Pendant combien de temps…", "During which…")
     "contre", "sous", "durant", "pendant", "grâce", "chez", "vers", "devant", "derrière", "auprès", "jusqu'à",
     "jusqu'où", "jusqu", "outre", "entre", "envers", "près", "hormis", "malgré", "parmi", "avec", "sans", "dès",
     "hors", "face", "about", "after", "against", "among", "before", "between", "during", "since", "under",
-    "without", "into", "over", "through",
-    # imperatives and nouns that frame a question
+    "without", "into", "over", "through", "despite",
+    # imperatives, and nouns that frame a question ("Date de naissance de…")
     "citez", "citer", "nommez", "nommer", "indiquez", "indiquer", "identifiez", "donnez", "expliquez", "décrivez",
     "listez", "énumérez", "précisez", "résumez", "dites", "date", "année", "nom", "noms",
 }
-NOT_NAMES = frozenset(_NOT_NAMES | {fold(w) for w in _NOT_NAMES})
+#: looked up folded ("Après" → "apres"): both spellings kept
+NOT_NAMES = frozenset(_NOT_NAMES | _OPENERS | {fold(w) for w in _NOT_NAMES | _OPENERS})
 
 CALENDAR = frozenset({
     "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre",
@@ -185,7 +190,7 @@ COMMON_STARTS = frozenset({
 })
 
 #: question terms that never carry content: auxiliaries, modals, words that only frame the answer
-QUESTION_STOPWORDS = frozenset(NOT_NAMES | {
+QUESTION_STOPWORDS = frozenset(_NOT_NAMES | {
     "else", "autre", "autres", "nombre", "fois", "annee", "date", "many", "much", "article", "articles",
     "dit", "disent", "say", "says", "said", "tell", "told", "nom", "noms", "name", "names", "appelle",
     "appelait", "appellent", "appele", "appelee", "called", "named",

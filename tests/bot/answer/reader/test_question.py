@@ -86,6 +86,10 @@ def test_the_word_that_opens_a_question_is_a_name_only_if_it_is_one(question, na
     ("De quoi était-il sûr ?", "sûr"),
     ("Quelle danse a été interdite ?", "danse"),
     ("Quel désir a-t-il exprimé ?", "désir"),
+    # the stems of words that open questions ("Durant…", "Nommez…", "Entre…") are not question stopwords
+    ("Quelle est la durée de l'accord ?", "durée"),
+    ("Qui a été nommé ministre ?", "nommé"),
+    ("Quelle entrée a été fermée ?", "entrée"),
 ])
 def test_a_word_whose_stem_is_a_stopword_stays_a_term(question, word):
     """*dû*, *sûr*, *danse*, *désir* stem to "du", "sur", "dans", "des": spelled like stopwords, but
