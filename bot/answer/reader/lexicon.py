@@ -86,7 +86,10 @@ for _type, _words in {
               "king queen emperor pope ambassador general leader official founder creator inventor writer "
               "artist actor player coach father mother son daughter brother sister wife husband successor "
               "predecessor director secretary spokesman spokeswoman senator architect painter composer singer "
-              "philosopher scientist doctor hero character commander officer ruler governor mayor",
+              "philosopher scientist doctor hero character commander officer ruler governor mayor "
+              "envoye emissaire diplomate representant homologue negociateur conseiller candidat juge avocat "
+              "journaliste commissaire chancelier envoy emissary diplomat representative counterpart negotiator "
+              "adviser advisor candidate judge lawyer journalist commissioner chancellor speaker",
     "organisation": "organisation organisme entreprise societe compagnie firme groupe parti club equipe "
                     "association institution agence journal media quotidien chaine marque banque universite "
                     "ecole armee gouvernement syndicat federation ligue alliance mouvement ordre eglise "
@@ -108,9 +111,14 @@ for _type, _words in {
     for _w in _words.split():
         HEAD_NOUN_TYPES.setdefault(_w, _type)
 
-#: a list question asks for several things: plural question words and plural head nouns
-PLURAL_QUESTION = re.compile(r"\b(quels|quelles|lesquels|lesquelles)\b|^(which|what)\s+(?!is\b|was\b|does\b|has\b)\w+s\b|\b(list|liste|"
+#: a list question asks for several things: plural question words, or a verb that asks for a list (an
+#: English plural head noun, "Which leaders…", is found by ``question.english_plural``)
+PLURAL_QUESTION = re.compile(r"\b(quels|quelles|lesquels|lesquelles)\b|\b(list|liste|"
                              r"enumere|cite(z)?|name the)\b", re.IGNORECASE)
+
+#: English auxiliaries: "What *did* Netanyahu ask…" has no head noun
+AUXILIARIES = frozenset({"did", "does", "do", "will", "would", "can", "could", "should", "shall", "may", "might",
+                         "must", "has", "have", "had", "is", "are", "was", "were"})
 
 #: words that, capitalised, are not names (question words, function words, imperative verbs). Also
 #: question stopwords (below)

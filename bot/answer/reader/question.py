@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.answer.reader.lexicon import (CALENDAR, HEAD_NOUN, HEAD_NOUN_TYPES, NOT_NAMES, PLURAL_QUESTION,
+from bot.answer.reader.lexicon import (AUXILIARIES, CALENDAR, HEAD_NOUN, HEAD_NOUN_TYPES, NOT_NAMES, PLURAL_QUESTION,
                                        QUESTION_STOPWORDS, WH_PATTERNS, WORD, detect_language)
 from index.keyword import Analyzer, fold
 
@@ -48,8 +48,12 @@ def _start(text: str) -> str:
 
 
 def _singular(word: str) -> str:
-    if word.endswith(("aux",)) and len(word) > 4:
+    """The singular of a folded plural ("journaux" → "journal", "countries" → "country" when the
+    head-noun table knows it), else the word without its final s or x."""
+    if word.endswith("aux") and len(word) > 4:
         return word[:-3] + "al"
+    if word.endswith("ies") and word[:-3] + "y" in HEAD_NOUN_TYPES:
+        return word[:-3] + "y"
     return word[:-1] if word.endswith(("s", "x")) and len(word) > 3 else word
 
 
@@ -57,6 +61,8 @@ def answer_type(text: str) -> tuple[str, str | None]:
     """(answer type, folded head noun or None)."""
     start = _start(text)
     m = HEAD_NOUN.search(start)
+    if m and m.group(1) in AUXILIARIES:  # "What did Netanyahu ask…": a verb, no head noun
+        m = None
     if m:
         # the noun may follow adjectives ("which Russian official", "quel ancien président")
         following = [m.group(1)] + re.findall(r"[\w-]+", start[m.end(1) :])[:2]
@@ -71,14 +77,19 @@ def answer_type(text: str) -> tuple[str, str | None]:
     if m:
         noun = m.group(1) if m.group(1) in HEAD_NOUN_TYPES else _singular(m.group(1))
         return HEAD_NOUN_TYPES.get(noun, "other"), noun
-    for pattern, kind in WH_PATTERNS:
-        if re.search(pattern, start):
-            return kind, None
+    # the question word opens the question, or the clause after what frames it ("Selon Viktorov, qui…",
+    # "En 2024, qui…", "According to Netanyahu's office, when…")
+    for clause in [start] + [start[c.end():] for c in re.finditer(r",\s*", start)]:
+        for pattern, kind in WH_PATTERNS:
+            if re.search(pattern, clause):
+                return kind, None
     # a question word later in the sentence ("Le traité fut signé quand ?", "Il vit où ?")
-    for word, kind in (("quand", "date"), ("combien", "number"), ("où", "place"), ("pourquoi", "reason")):
+    for word, kind in (("quand", "date"), ("combien", "number"), ("où", "place"), ("pourquoi", "reason"),
+                       ("when", "date"), ("how many", "number"), ("how much", "number"), ("where", "place"),
+                       ("why", "reason")):
         if re.search(rf"(?<!\w){word}(?!\w)", text.lower()):
             return kind, None
-    if m := HEAD_NOUN.search(start):
+    if (m := HEAD_NOUN.search(start)) and m.group(1) not in AUXILIARIES:
         return "other", m.group(1) if m.group(1) in HEAD_NOUN_TYPES else _singular(m.group(1))
     return "other", None
 
@@ -86,6 +97,24 @@ def answer_type(text: str) -> tuple[str, str | None]:
 #: a verb with its subject after it ("Existe-t-il", "Peut-on", "Connaissez-vous"): the question's first
 #: word, capitalised, yet no name
 _INVERTED = re.compile(r"-(t-)?(il|elle|on|ils|elles|vous|nous|je|tu|ce)$")
+
+
+def english_plural(start: str, name_words: set[str]) -> bool:
+    """"Which leaders…", "What countries…": the English head noun is plural. The names of the question
+    are no head noun ("Which *Hamas* leader"), and a known singular head noun beside a word in -s wins
+    ("Which news agency")."""
+    m = re.match(r"(?:which|what)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", start)
+    if not m:
+        return False
+    words = [w for w in m.group(1).split() if w not in name_words]
+    if not words or words[0] in AUXILIARIES:
+        return False
+    for w in words:
+        if w in HEAD_NOUN_TYPES:
+            return False
+        if _singular(w) in HEAD_NOUN_TYPES:
+            return True
+    return words[0].endswith("s") and not words[0].endswith(("ss", "us", "is"))
 
 
 def names_in(text: str) -> list[str]:
@@ -137,7 +166,9 @@ def analyse(question: str, keyword_language: str = "french") -> QuestionAnalysis
     focus = tuple(t for t in terms if t not in name_terms)
     head_terms = [t for t in analyzer.terms(head or "") if t in focus]
     return QuestionAnalysis(
-        text=text, language=language, answer_type=kind, is_list=bool(PLURAL_QUESTION.search(_start(text))),
+        text=text, language=language, answer_type=kind,
+        is_list=bool(PLURAL_QUESTION.search(_start(text))) or (
+            language == "en" and english_plural(_start(text), {fold(w) for n in names for w in WORD.findall(n)})),
         head_noun=head, names=tuple(names), terms=terms, focus=focus,
         words=frozenset(fold(w) for w in WORD.findall(text)), head_term=head_terms[0] if head_terms else None,
     )

@@ -34,14 +34,31 @@ def test_language(question, lang):
     ("Quelle agence de presse a publié l'interview ?", "organisation"), ("Which Russian official went to Tehran?", "person"),
     ("What is the name of the Russian ambassador?", "person"), ("À quel âge est-il parti ?", "number"),
     ("Le traité fut signé quand ?", "date"), ("Comment est surnommée la banque ?", "other"),
+    ("What is the name of the Russian envoy posted in Israel?", "person"),
+    # the question word after what frames the question
+    ("Selon Viktorov, qui a demandé une médiation ?", "person"), ("En 2024, qui dirigeait le Mossad ?", "person"),
+    ("According to Netanyahu's office, when would Israel's war stop?", "date"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question)[0] == kind
 
 
+@pytest.mark.parametrize("question, head", [
+    ("What did Netanyahu ask Putin to pass on to Tehran?", None),  # an auxiliary, no noun
+    ("What will be the power output of the new reactors?", None),
+    ("What countries border Iran?", "country"), ("Quels journaux ont publié l'interview ?", "journal"),
+])
+def test_head_noun(question, head):
+    assert answer_type(question)[1] == head
+
+
 @pytest.mark.parametrize("question, is_list", [
     ("Quels responsables iraniens Shoigu a-t-il rencontrés ?", True), ("Which leaders did Shoigu meet?", True),
     ("Qui Shoigu a-t-il rencontré ?", False), ("What is the name of the ambassador?", False),
+    ("What countries border Iran?", True), ("Which kinds of aid did Russia send?", True),
+    # a name or a word in -s before a singular head noun is no plural
+    ("Which Hamas leader was assassinated in Tehran?", False), ("Which news agency published it?", False),
+    ("What does Israel keep buying from Russia?", False),
 ])
 def test_list_questions(question, is_list):
     assert analyse(question).is_list is is_list
