@@ -352,7 +352,9 @@ class Reader:
             if e.label_ != label or kept is None:
                 continue
             e = doc[kept[0] : kept[1]]
-            if e.start_char != span.start and not any(w in q.words for w in _norm(e.text).split()):
+            if e.start_char == span.start or any(w in q.words for w in _norm(e.text).split()):
+                continue
+            if not mentioned_in_question(e.text, q):  # "Vladimir Poutine" when the question asks what Putin said
                 yield SpanCandidate(e.start_char, e.end_char, e.text, span.kind)
 
     def _related(self, shortlist, n: int = 2) -> list[Candidate]:

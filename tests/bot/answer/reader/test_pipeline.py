@@ -112,6 +112,17 @@ def test_list_items_beside_the_answer_follow_the_rules_of_every_span(seeds_reade
                for s in seeds_reader._coordinated(analyse("Quels dirigeants ont parlé ?"), sentence, answer))
 
 
+def test_a_list_item_is_never_a_name_the_question_gives_in_another_spelling(seeds_reader):
+    """Asked in English about Putin, "Vladimir Poutine" beside the answer repeats the question."""
+    from bot.answer.reader.spans import SpanCandidate
+
+    sentence = "Emmanuel Macron, Vladimir Poutine et Joe Biden se sont parlé."
+    answer = SpanCandidate(0, len("Emmanuel Macron"), "Emmanuel Macron", "entity:PER")
+    q = analyse("Which leaders did Putin speak with?")
+    items = [s.text for s in seeds_reader._coordinated(q, sentence, answer)]
+    assert "Joe Biden" in items and "Vladimir Poutine" not in items, items
+
+
 @pytest.mark.parametrize("question", ["Quel est le PIB de la France ?", "Qui a remporté la Coupe du monde de football ?"])
 def test_what_the_articles_do_not_say_is_refused(seeds_reader, seeds_store, embedder, question):
     r = read(seeds_reader, seeds_store, embedder, question)
