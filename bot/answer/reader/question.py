@@ -83,10 +83,11 @@ def answer_type(text: str) -> tuple[str, str | None]:
         for pattern, kind in WH_PATTERNS:
             if re.search(pattern, clause):
                 return kind, None
-    # a question word later in the sentence ("Le traité fut signé quand ?", "Il vit où ?")
+    # a question word later in the sentence ("Le traité fut signé quand ?", "Il vit où ?"); in English
+    # only "how many / how much": a later "when" or "where" opens a clause ("What did Putin offer when he
+    # phoned?")
     for word, kind in (("quand", "date"), ("combien", "number"), ("où", "place"), ("pourquoi", "reason"),
-                       ("when", "date"), ("how many", "number"), ("how much", "number"), ("where", "place"),
-                       ("why", "reason")):
+                       ("how many", "number"), ("how much", "number")):
         if re.search(rf"(?<!\w){word}(?!\w)", text.lower()):
             return kind, None
     if (m := HEAD_NOUN.search(start)) and m.group(1) not in AUXILIARIES:

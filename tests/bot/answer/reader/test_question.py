@@ -38,6 +38,9 @@ def test_language(question, lang):
     # the question word after what frames the question
     ("Selon Viktorov, qui a demandé une médiation ?", "person"), ("En 2024, qui dirigeait le Mossad ?", "person"),
     ("According to Netanyahu's office, when would Israel's war stop?", "date"),
+    # a later "when" opens a clause, not a question about a date
+    ("What did Putin offer Netanyahu when he phoned him on Monday?", "other"),
+    ("In the end, how many drones were launched?", "number"), ("So the treaty lasts how many years?", "number"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question)[0] == kind
