@@ -95,11 +95,6 @@ def answer_type(text: str) -> tuple[str, str | None]:
     return "other", None
 
 
-#: a verb with its subject after it ("Existe-t-il", "Peut-on", "Connaissez-vous"): the question's first
-#: word, capitalised, yet no name
-_INVERTED = re.compile(r"-(t-)?(il|elle|on|ils|elles|vous|nous|je|tu|ce)$")
-
-
 def english_plural(start: str, name_words: set[str]) -> bool:
     """"Which leaders…", "What countries…": the English head noun is plural. The names of the question
     are no head noun ("Which *Hamas* leader"), and a known singular head noun beside a word in -s wins
@@ -116,6 +111,11 @@ def english_plural(start: str, name_words: set[str]) -> bool:
         if _singular(w) in HEAD_NOUN_TYPES:
             return True
     return words[0].endswith("s") and not words[0].endswith(("ss", "us", "is"))
+
+
+#: a verb with its subject after it ("Existe-t-il", "Peut-on", "Connaissez-vous"): the question's first
+#: word, capitalised, yet no name
+_INVERTED = re.compile(r"-(t-)?(il|elle|on|ils|elles|vous|nous|je|tu|ce)$")
 
 
 def names_in(text: str) -> list[str]:
