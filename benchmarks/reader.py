@@ -11,7 +11,8 @@ Answerable: the 1,518 paragraphs indexed. Unanswerable: each question asked over
 its own paragraph (the held-out paragraphs in ``--groups`` groups, one store per group without
 that group's paragraphs: a real removal, not a filter). Figures: the answer contains a gold span;
 refusals; the gold paragraph cited; SQuAD token F1 / exact match of the bold answer span; median
-answer length; warm answer() latency. Also the refusal curve of the reader as its threshold moves
+answer length; warm answer() latency; the same figures for each kind of question (person, date, list…,
+as the reader's question analysis reads it). Also the refusal curve of the reader as its threshold moves
 (refusals of the unanswerable against false refusals), drawn to ``--plot``.
 
 ``--half tune`` runs the same measurement on the tune half (its own stores without its paragraphs):
@@ -30,6 +31,25 @@ from pathlib import Path
 import numpy as np
 
 from common import ROOT, contains_answer, load_piaf, median, piaf_halves, record, span_f1, table
+
+
+def question_kind(question: str) -> str:
+    """The reader's own reading of the question: its answer type, or "list"."""
+    from bot.answer.reader.question import analyse
+
+    q = analyse(question)
+    return "list" if q.is_list else q.answer_type
+
+
+def by_kind(questions: list[dict], answered: list[dict], unanswerable: list[dict]) -> dict[str, dict]:
+    """The same figures for each kind of question: where the reader is weak, so where to work next."""
+    kinds = {q["id"]: question_kind(q["question"]) for q in questions}
+    out = {}
+    for kind in sorted(set(kinds.values()), key=lambda k: -sum(v == k for v in kinds.values())):
+        asked = [q for q in questions if kinds[q["id"]] == kind]
+        ids = {q["id"] for q in asked}
+        out[kind] = metrics(asked, [a for a in answered if a["id"] in ids], [a for a in unanswerable if a["id"] in ids])
+    return out
 
 
 def overlap_baseline(app, questions: list[dict]) -> list[dict]:
@@ -94,7 +114,7 @@ def metrics(questions: list[dict], answered: list[dict], unanswerable: list[dict
         "n": len(questions), "contains_gold": 100 * float(np.mean(contains)), "false_refusal": 100 * float(np.mean(refused)),
         "gold_paragraph_cited": 100 * float(np.mean(cited)), "span_f1": 100 * float(np.mean(f1)),
         "span_em": 100 * float(np.mean(em)), "refused_unanswerable": 100 * float(np.mean(refused_unanswerable)),
-        "n_unanswerable": len(unanswerable), "median_answer_chars": median(lengths),
+        "n_unanswerable": len(unanswerable), "median_answer_chars": median(lengths) if lengths else None,
         "answer_ms_p50": median(ms) if ms else None,
     }
 
@@ -174,7 +194,7 @@ def main() -> None:
     systems = {name: code for name, code in systems.items()
                if flag[name] in wanted and (code is not None or name == "overlap")}
 
-    results, answers = {}, {}
+    results, answers, kinds = {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="kiosque-reader-") as tmp:
         work = Path(tmp)
         for name, code in systems.items():
@@ -191,6 +211,7 @@ def main() -> None:
                     runs[key] = run_code(code, store, asked, work, f"{name}-{key}")
             unanswerable = [a for key, run in runs.items() if key != "all" for a in run]
             results[name] = metrics(held, runs["all"], unanswerable)
+            kinds[name] = by_kind(held, runs["all"], unanswerable)
             answers[name] = (runs["all"], unanswerable)
             print(f"{name}: {json.dumps(results[name])}", flush=True)
     app.close()
@@ -208,7 +229,13 @@ def main() -> None:
     print()
     print(table(rows, cols, f"PIAF {args.half}: {len(held)} questions ({len(held_paragraphs)} paragraphs), "
                             f"unanswerable = the same questions over stores without their paragraph"))
+    for name, per_kind in kinds.items():
+        if name != "overlap":
+            print()
+            print(table([{"kind": k, **v} for k, v in per_kind.items()], ["kind", *cols[1:-1]],
+                        f"{name}, by the kind of question (the reader's own question analysis)"))
     path = record("reader", {"half": args.half, "questions": len(held), "groups": args.groups, "results": results,
+                             "by_kind": kinds,
                              "default_threshold": default, "curve": curve, "plot": str(args.plot)}, args.out)
     print(f"wrote {path}" + (f" and {args.plot}" if curve else ""))
 
