@@ -26,6 +26,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def by_kind(questions: list[dict], answered: list[dict], unanswerable: list[dict
     """The same figures for each kind of question: where the reader is weak, so where to work next."""
     kinds = {q["id"]: question_kind(q["question"]) for q in questions}
     out = {}
-    for kind in sorted(set(kinds.values()), key=lambda k: -sum(v == k for v in kinds.values())):
+    for kind, _ in Counter(kinds.values()).most_common():  # the commonest kind first
         asked = [q for q in questions if kinds[q["id"]] == kind]
         ids = {q["id"] for q in asked}
         out[kind] = metrics(asked, [a for a in answered if a["id"] in ids], [a for a in unanswerable if a["id"] in ids])
