@@ -91,6 +91,14 @@ def run_code(code: Path, store: Path, questions: list[dict], work: Path, tag: st
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def keep_answers(folder: Path, system: str, runs: dict[str, list[dict]]) -> None:
+    """One JSONL per store ("all", or the store without group N's paragraphs) of a system's answers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, run in runs.items():
+        path = folder / f"{system.replace(', ', '-').replace(' ', '-')}-{key}.jsonl"
+        path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in run), encoding="utf-8")
+
+
 def metrics(questions: list[dict], answered: list[dict], unanswerable: list[dict]) -> dict:
     by_id = {a["id"]: a for a in answered}
     contains, refused, cited, f1, em, lengths, ms = [], [], [], [], [], [], []
@@ -174,6 +182,8 @@ def main() -> None:
                     help="which rows to run (comma-separated; before needs --before)")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs" / "reader-refusal-curve.png")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--answers", type=Path, default=None,
+                    help="also keep every system's answers here, one JSONL per system and store (to read the misses)")
     args = ap.parse_args()
 
     from piaf import build, stores_without
@@ -215,6 +225,8 @@ def main() -> None:
             kinds[name] = by_kind(held, runs["all"], unanswerable)
             answers[name] = (runs["all"], unanswerable)
             print(f"{name}: {json.dumps(results[name])}", flush=True)
+            if args.answers:
+                keep_answers(args.answers, name, runs)
     app.close()
 
     from bot.answer.reader.weights import default_weights
