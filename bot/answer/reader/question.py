@@ -60,15 +60,15 @@ def _singular(word: str) -> str:
 def answer_type(text: str) -> tuple[str, str | None]:
     """(answer type, folded head noun or None)."""
     start = _start(text)
-    m = HEAD_NOUN.search(start)
-    if m and m.group(1) in AUXILIARIES:  # "What did Netanyahu ask…": a verb, no head noun
-        m = None
-    if m:
+    head = HEAD_NOUN.search(start)
+    if head and head.group(1) in AUXILIARIES:  # "What did Netanyahu ask…": a verb, no head noun
+        head = None
+    if head:
         # the noun may follow adjectives ("which Russian official", "quel ancien président")
-        following = [m.group(1)] + re.findall(r"[\w-]+", start[m.end(1) :])[:2]
-        word = next((w for w in following if w in HEAD_NOUN_TYPES or _singular(w) in HEAD_NOUN_TYPES), m.group(1))
+        following = [head.group(1)] + re.findall(r"[\w-]+", start[head.end(1) :])[:2]
+        word = next((w for w in following if w in HEAD_NOUN_TYPES or _singular(w) in HEAD_NOUN_TYPES), head.group(1))
         noun = word if word in HEAD_NOUN_TYPES else _singular(word)
-        if start[m.start() : m.start() + 7].startswith(("combien", "how man", "how muc")):
+        if start[head.start() : head.start() + 7].startswith(("combien", "how man", "how muc")):
             return "number", noun
         typed = HEAD_NOUN_TYPES.get(noun)
         if typed:
@@ -90,8 +90,8 @@ def answer_type(text: str) -> tuple[str, str | None]:
                        ("how many", "number"), ("how much", "number")):
         if re.search(rf"(?<!\w){word}(?!\w)", text.lower()):
             return kind, None
-    if (m := HEAD_NOUN.search(start)) and m.group(1) not in AUXILIARIES:
-        return "other", m.group(1) if m.group(1) in HEAD_NOUN_TYPES else _singular(m.group(1))
+    if head:
+        return "other", head.group(1) if head.group(1) in HEAD_NOUN_TYPES else _singular(head.group(1))
     return "other", None
 
 
