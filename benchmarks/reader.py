@@ -92,10 +92,11 @@ def run_code(code: Path, store: Path, questions: list[dict], work: Path, tag: st
 
 
 def keep_answers(folder: Path, system: str, runs: dict[str, list[dict]]) -> None:
-    """One JSONL per store ("all", or the store without group N's paragraphs) of a system's answers."""
+    """One JSONL per store ("all", or the store without group N's paragraphs) of a system's answers,
+    named by the system's ``--systems`` flag ("never-refusing-all.jsonl")."""
     folder.mkdir(parents=True, exist_ok=True)
     for key, run in runs.items():
-        path = folder / f"{system.replace(', ', '-').replace(' ', '-')}-{key}.jsonl"
+        path = folder / f"{system}-{key}.jsonl"
         path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in run), encoding="utf-8")
 
 
@@ -226,7 +227,7 @@ def main() -> None:
             answers[name] = (runs["all"], unanswerable)
             print(f"{name}: {json.dumps(results[name])}", flush=True)
             if args.answers:
-                keep_answers(args.answers, name, runs)
+                keep_answers(args.answers, flag[name], runs)
     app.close()
 
     from bot.answer.reader.weights import default_weights
