@@ -107,6 +107,8 @@ class Reader:
         matrix = featurizer.lexical(q, cands)
         first = self.weights.lexical.probabilities(matrix, FEATURES) if cands else np.zeros(0)
         k = self.weights.shortlist if shortlist is None else shortlist
+        if shortlist is None and across_languages(cands):
+            k = self.weights.shortlist_cross_lingual
         rows = [int(i) for i in np.argsort(-first, kind="stable")[: k or len(cands)]]
         aligned = False
         if rows and retrieval.query_vector is not None:
@@ -393,6 +395,11 @@ def span_design(rows: np.ndarray, q: QuestionAnalysis) -> np.ndarray:
     if q.answer_type in types:
         blocks[types.index(q.answer_type)] = rows
     return np.hstack([rows, *blocks])
+
+
+def across_languages(cands: list[Candidate]) -> bool:
+    """Most candidate sentences are in another language than the question: words cannot rank them."""
+    return 2 * sum(c.cross_lingual for c in cands) > len(cands)
 
 
 def answerability_features(q: QuestionAnalysis, matrix: np.ndarray, rows: list[int], probs: np.ndarray,

@@ -69,6 +69,10 @@ class ReaderWeights:
     #: how many first-stage candidates get the second stage's features (the embedding model's reading:
     #: a compute budget, ~10 ms a sentence in bf16, ~20-30 ms in fp32 on two cores)
     shortlist: int
+    #: the same for a question asked in another language than most of its candidate sentences: the
+    #: first stage ranks by shared words, which such a question has none of, so the meaning model
+    #: reads more of them (a budget, not fitted: docs/benchmarks.md, "Stop 29")
+    shortlist_cross_lingual: int = 8
     #: where the numbers come from: data, split, command, date, and the figures they reached
     provenance: dict = field(default_factory=dict)
 

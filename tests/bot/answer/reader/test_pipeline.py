@@ -29,6 +29,19 @@ def test_the_name_in_the_next_sentence_is_found_and_both_are_quoted(seeds_reader
     assert f.candidate.text[f.span.start : f.span.end] == f.span.text
 
 
+def test_asked_in_english_the_meaning_model_reads_more_sentences(seeds_reader, seeds_store, embedder):
+    """Over French articles an English question shares no word with its sentences, so the first
+    stage cannot rank them: the meaning model reads ``shortlist_cross_lingual`` of them, not 4. With
+    4 the sentence naming the envoy was never read and the question was refused."""
+    w = seeds_reader.weights
+    assert w.shortlist_cross_lingual > w.shortlist
+    r = read(seeds_reader, seeds_store, embedder, "What is the name of the Russian envoy posted in Israel?")
+    assert len(r.shortlist) == w.shortlist_cross_lingual  # (the seeds quote a few English sentences too)
+    assert not r.refused and r.findings[0].span.text == "Anatoly Viktorov"
+    french = read(seeds_reader, seeds_store, embedder, "Comment s'appelle l'ambassadeur russe en poste en Israël ?")
+    assert len(french.shortlist) == w.shortlist
+
+
 def test_a_name_the_question_gives_is_never_the_answer(seeds_reader, seeds_store, embedder):
     r = read(seeds_reader, seeds_store, embedder, "Qui Khamenei a-t-il dépêché à Moscou ?")
     assert r.findings and r.findings[0].span.text == "Abbas Araghchi"
