@@ -57,9 +57,9 @@ SHORTLIST = 4
 #: the shortlist of a question asked across languages (most candidates in another language): the first
 #: stage sees no shared words there. PIAF's tune half with only the language-independent features in both
 #: stages (two-fold by paragraph, the shipped first stage): first sentence right 53.9 % with 4, 56.2 with 6,
-#: 56.5 with 8, 56.5 with 12, 56.8 with 16 (recall 72.6 / 80.2 / 83.5 / 87.6 / 89.5). 6 takes most of the
-#: gain for half the extra sentences of 8 (each ~10 ms bf16; 8 cost +22 ms of p50 over the seed questions
-#: at 108,890 chunks in one round, where a quarter are English): docs/benchmarks.md, "Stop 29"
+#: 56.5 with 8, 56.5 with 12, 56.8 with 16 (recall 72.6 / 80.2 / 83.5 / 87.6 / 89.5; 5: 55.1). 6 takes most
+#: of the gain for half the extra sentences of 8 (each ~10 ms bf16); it still costs 10-20 ms of first-ask p50
+#: over the seed questions at 108,890 chunks, a quarter of them English: docs/benchmarks.md, "Stop 29"
 SHORTLIST_CROSS_LINGUAL = 6
 #: the unanswerable questions: the tune half's paragraphs in 4 groups, each group's questions over a store
 #: re-ingested without them (``piaf.stores_without``; the stores ``reader.py --half tune`` measures on)
