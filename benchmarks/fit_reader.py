@@ -55,12 +55,12 @@ ANSWERABILITY_CROSS_LINGUAL = ("best_probability", "second_probability", "best_d
 #: reports the recall it costs
 SHORTLIST = 4
 #: the shortlist of a question asked across languages (most candidates in another language): the first
-#: stage sees no shared words there. PIAF's tune half with only the language-independent features in both
-#: stages (two-fold by paragraph, the shipped first stage): first sentence right 53.9 % with 4, 56.2 with 6,
-#: 56.5 with 8, 56.5 with 12, 56.8 with 16 (recall 72.6 / 80.2 / 83.5 / 87.6 / 89.5; 5: 55.1). 6 takes most
-#: of the gain for half the extra sentences of 8 (each ~10 ms bf16); it still costs 10-20 ms of first-ask p50
-#: over the seed questions at 108,890 chunks, a quarter of them English: docs/benchmarks.md, "Stop 29"
+#: stage sees no shared words there, so the meaning model reads more. A budget, chosen on the curve this
+#: script prints (``cross_lingual_shortlist_curve``): 6 takes most of the gain for half the extra sentences
+#: of 8 (each ~10 ms bf16); it still costs 10-20 ms of first-ask p50 over the seed questions at 108,890
+#: chunks, a quarter of them English: docs/benchmarks.md, "Stop 29"
 SHORTLIST_CROSS_LINGUAL = 6
+CROSS_LINGUAL_SIZES = (4, 5, 6, 8, 12, 16)
 #: the unanswerable questions: the tune half's paragraphs in 4 groups, each group's questions over a store
 #: re-ingested without them (``piaf.stores_without``; the stores ``reader.py --half tune`` measures on)
 GROUPS = 4
@@ -73,7 +73,7 @@ def unfitted() -> ReaderWeights:
     return ReaderWeights(lexical=zero, sentence=zero, sentence_without_tokens=zero, sentence_cross_lingual=zero,
                          answerable=zero, answerable_cross_lingual=zero, span=zero, refusal_threshold=0.0,
                          refusal_threshold_cross_lingual=0.0, further_quote_threshold=0.0,
-                         further_quote_threshold_cross_lingual=0.0, shortlist=0)
+                         further_quote_threshold_cross_lingual=0.0, shortlist=0, shortlist_cross_lingual=0)
 
 
 def collect(app, questions: list[dict], without: dict[str, object]) -> list[dict]:
@@ -193,6 +193,34 @@ def shortlist_rows(first: LinearModel, X: np.ndarray, k: int) -> list[int]:
 def with_gap(X: np.ndarray, rows: list[int]) -> np.ndarray:
     """The shortlist's rows with their place among the shortlist (gaps, ranks), as the reader computes it."""
     return relative_to_shortlist(X[rows].copy())
+
+
+def cross_lingual_shortlist_curve(answerable: list[dict], first: LinearModel) -> dict[int, dict[str, float]]:
+    """How large the shortlist of a question in another language should be, measured on French ones:
+    both stages see only the language-independent features (the first stage's word features count
+    nothing, as across languages), the cross-lingual second stage refitted two-fold by paragraph. For
+    each size: the share of questions whose first sentence holds the gold, and whose shortlist does."""
+    lexical = [FEATURES.index(f) for f in LEXICAL if f in CROSS_LINGUAL]
+    xl = [FEATURES.index(f) for f in CROSS_LINGUAL]
+    weights = first.vector(FEATURES)
+    paragraphs = sorted({d["q"]["context_id"] for d in answerable})
+    fold_of = {p: i % 2 for i, p in enumerate(paragraphs)}
+    curve = {}
+    for k in CROSS_LINGUAL_SIZES:
+        rows = {id(d): [int(i) for i in np.argsort(-(d["X"][:, lexical] @ weights[lexical]), kind="stable")[:k]]
+                for d in answerable}
+        right = held = 0
+        for fold in (0, 1):
+            train = [d for d in answerable if fold_of[d["q"]["context_id"]] != fold]
+            model = logistic(np.concatenate([with_gap(d["X"], rows[id(d)])[:, xl] for d in train]),
+                             np.concatenate([d["y"][rows[id(d)]] for d in train]), CROSS_LINGUAL)
+            for d in answerable:
+                if fold_of[d["q"]["context_id"]] == fold:
+                    r = rows[id(d)]
+                    right += bool(d["y"][r][int(np.argmax(model.logits(with_gap(d["X"], r)[:, xl], CROSS_LINGUAL)))])
+                    held += bool(d["y"][r].any())
+        curve[k] = {"first_sentence_holds_gold": right / len(answerable), "shortlist_holds_gold": held / len(answerable)}
+    return curve
 
 
 def main() -> None:
@@ -329,6 +357,7 @@ def main() -> None:
                               for d in answerable]))
 
     with_tokens, without_tokens = picks_gold(sentence), picks_gold(sentence_without_tokens)
+    cross_lingual_curve = cross_lingual_shortlist_curve(answerable, first)
     threshold, at_threshold = threshold_for(answerable_model, Qx, Qy, ANSWERABILITY)
     threshold_xl, at_threshold_xl = threshold_for(answerable_xl, Qx_xl[:, xl_idx], Qy_xl, ANSWERABILITY_CROSS_LINGUAL)
 
@@ -348,6 +377,7 @@ def main() -> None:
                 "first_sentence_holds_gold": with_tokens, "first_sentence_holds_gold_without_tokens": without_tokens,
                 "at_threshold": at_threshold, "at_threshold_cross_lingual": at_threshold_xl,
                 "span_f1_in_gold_sentence": float(np.mean(span_scores)),
+                "cross_lingual_shortlist": cross_lingual_curve,
             },
         },
     )

@@ -72,7 +72,7 @@ class ReaderWeights:
     #: the same for a question asked in another language than most of its candidate sentences: the
     #: first stage ranks by shared words, which such a question has none of, so the meaning model
     #: reads more of them (a budget, not fitted: docs/benchmarks.md, "Stop 29")
-    shortlist_cross_lingual: int = 6
+    shortlist_cross_lingual: int
     #: where the numbers come from: data, split, command, date, and the figures they reached
     provenance: dict = field(default_factory=dict)
 
