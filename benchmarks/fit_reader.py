@@ -13,7 +13,10 @@ What is fitted, each on its own labels:
 - second-stage scorers (with the sentence's meaning, on the first stage's shortlist), for a
   sentence in the question's language (with the token alignment, and once more without it for an
   embedder that gives no token states) and for one in another language (language-independent
-  features only — PIAF has no English questions, so that model sees no word overlap when fitted);
+  features only — PIAF has no English questions, so that model sees no word overlap when fitted).
+  The meaning is read from the token states of ``READING_LAYER`` (question and shortlist in one pass
+  that stops there); over an embedding server, which returns pooled vectors only, the cosine is the
+  pooled vectors' instead, at other levels: that path has its own sentence and answerability models;
 - answerability (question-level): answerable questions against the same questions asked over a
   store re-ingested without their own paragraph (``piaf.stores_without``; not the results with the
   paragraph filtered out, whose ranks and scores betray the removal); the refusal threshold is where
@@ -61,31 +64,43 @@ SHORTLIST = 4
 #: chunks, a quarter of them English: docs/benchmarks.md, "Stop 29"
 SHORTLIST_CROSS_LINGUAL = 6
 CROSS_LINGUAL_SIZES = (4, 5, 6, 8, 12, 16)
+#: the layer of e5-small's 12 whose token states the reader reads (its pass over question and shortlist
+#: stops there). On the tune half's features (two-fold by paragraph, eight seeds, the second stage
+#: refitted on each layer's cosine and alignment) the first sentence holds the gold 61.9 % with the last
+#: layer's pooled vectors and 62.1 / 61.9 / 60.4 / 61.9 / 61.0 % reading layer 12 / 11 / 10 / 9 / 8; but
+#: through ``answer()``, all weights refitted, layer 9 (a quarter less compute) refuses 1.6 points more
+#: answerable questions at equal refusals of the unanswerable and holds the gold 1.3 points less often
+#: than 12: the last layer stays (docs/benchmarks.md, "Stop 30"; ``--reading-layer`` to measure another)
+READING_LAYER = 12
 #: the unanswerable questions: the tune half's paragraphs in 4 groups, each group's questions over a store
 #: re-ingested without them (``piaf.stores_without``; the stores ``reader.py --half tune`` measures on)
 GROUPS = 4
 UNANSWERABLE = f"stores without the paragraph, {GROUPS} groups"
 
 
-def unfitted() -> ReaderWeights:
+def unfitted(reading_layer: int = READING_LAYER) -> ReaderWeights:
     """Weights that weigh nothing: the reader's feature code runs, nothing is decided with them."""
     zero = LinearModel((), (), 0.0)
     return ReaderWeights(lexical=zero, sentence=zero, sentence_without_tokens=zero, sentence_cross_lingual=zero,
-                         answerable=zero, answerable_cross_lingual=zero, span=zero, refusal_threshold=0.0,
-                         refusal_threshold_cross_lingual=0.0, further_quote_threshold=0.0,
-                         further_quote_threshold_cross_lingual=0.0, shortlist=0, shortlist_cross_lingual=0)
+                         answerable=zero, answerable_cross_lingual=zero, answerable_without_tokens=zero, span=zero,
+                         refusal_threshold=0.0, refusal_threshold_cross_lingual=0.0,
+                         refusal_threshold_without_tokens=0.0, further_quote_threshold=0.0,
+                         further_quote_threshold_cross_lingual=0.0, further_quote_threshold_without_tokens=0.0,
+                         shortlist=0, shortlist_cross_lingual=0, reading_layer=reading_layer)
 
 
-def collect(app, questions: list[dict], without: dict[str, object]) -> list[dict]:
+def collect(app, questions: list[dict], without: dict[str, object], reading_layer: int = READING_LAYER) -> list[dict]:
     """Every candidate sentence of every question (answerable, and unanswerable: asked over
     ``without[its paragraph]``, a store that lacks its paragraph), with all features (second stage
-    included) and its label."""
+    included) and its label; ``X_pooled``: the same with the cosine of pooled vectors, as over an
+    embedding server (which gives no token states), for the models of that path."""
     embedder = RememberedTokens(app.embedder)  # one model, its token states shared by every store's reader
     readers: dict[int, Reader] = {}
+    dense = FEATURES.index("dense")
 
     def reader_of(a) -> Reader:
         if id(a) not in readers:
-            readers[id(a)] = Reader(a.store.analyzer, a.store.keyword_index, embedder, app.nlp, unfitted())
+            readers[id(a)] = Reader(a.store.analyzer, a.store.keyword_index, embedder, app.nlp, unfitted(reading_layer))
         return readers[id(a)]
 
     out = []
@@ -97,26 +112,40 @@ def collect(app, questions: list[dict], without: dict[str, object]) -> list[dict
             result = asked.retriever.search(q["question"], k=5)
             f = reader_of(asked).featurize(qa, result, shortlist=0)
             labels = np.array([contains_answer(c.text, q["answers"]) for c in f.cands], dtype=bool)
-            out.append({"q": q, "qa": qa, "removed": removed, "cands": f.cands, "X": f.matrix, "y": labels})
+            pooled = f.matrix.copy()
+            if f.cands:
+                pooled[:, dense] = embedder.embed_passages([c.text for c in f.cands]) @ result.query_vector
+            out.append({"q": q, "qa": qa, "removed": removed, "cands": f.cands, "X": f.matrix, "X_pooled": pooled,
+                        "y": labels})
         if n % 250 == 0:
             print(f"  features: {n}/{len(questions)} questions, {time.perf_counter() - t0:.0f} s", flush=True)
     return out
 
 
 class RememberedTokens:
-    """The app's embedder, its token states kept per text: a question asked with its paragraph
-    removed reads mostly the same sentences again."""
+    """The app's embedder, its token states and pooled vectors kept per text: a question asked with
+    its paragraph removed reads mostly the same sentences again."""
 
     def __init__(self, inner):
         self.inner = inner
-        self.seen: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
+        self.seen: dict[tuple[str, bool, int | None], np.ndarray] = {}
+        self.vectors: dict[str, np.ndarray] = {}
 
-    def embed_with_tokens(self, texts, *, query: bool = False):
-        missing = list(dict.fromkeys(t for t in texts if (t, query) not in self.seen))
+    def token_states(self, queries, passages, *, layer: int | None = None):
+        wanted = [(t, True, layer) for t in queries] + [(t, False, layer) for t in passages]
+        missing = list(dict.fromkeys(k for k in wanted if k not in self.seen))
         if missing:
-            vectors, tokens = self.inner.embed_with_tokens(missing, query=query)
-            self.seen.update({(t, query): (v, k) for t, v, k in zip(missing, vectors, tokens)})
-        return np.stack([self.seen[t, query][0] for t in texts]), [self.seen[t, query][1] for t in texts]
+            got_q, got_p = self.inner.token_states([t for t, is_q, _ in missing if is_q],
+                                                   [t for t, is_q, _ in missing if not is_q], layer=layer)
+            self.seen.update(zip([k for k in missing if k[1]], got_q))
+            self.seen.update(zip([k for k in missing if not k[1]], got_p))
+        return [self.seen[k] for k in wanted[: len(queries)]], [self.seen[k] for k in wanted[len(queries) :]]
+
+    def embed_passages(self, texts) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if missing:
+            self.vectors.update(zip(missing, self.inner.embed_passages(missing)))
+        return np.stack([self.vectors[t] for t in texts])
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -229,6 +258,8 @@ def main() -> None:
     ap.add_argument("--store", type=Path, required=True, help="PIAF store directory (built if missing, then reused)")
     ap.add_argument("--out", type=Path, default=ROOT / "bot" / "answer" / "reader" / "weights.json")
     ap.add_argument("--questions", type=int, default=0, help="fit on the first N tune questions only (a quick try)")
+    ap.add_argument("--reading-layer", type=int, default=READING_LAYER,
+                    help=f"the encoder layer the reader reads (default {READING_LAYER}; 12: the last, to compare)")
     ap.add_argument("--features-cache", type=Path, default=None,
                     help="keep the collected features in this file and reuse them (to refit without recollecting)")
     args = ap.parse_args()
@@ -251,7 +282,7 @@ def main() -> None:
         cached = pickle.loads(args.features_cache.read_bytes())
         # features collected by other code (other names, or another question set) would be fitted silently
         if (isinstance(cached, dict) and cached.get("features") == FEATURES and cached.get("questions") == len(tune)
-                and cached.get("unanswerable") == UNANSWERABLE):
+                and cached.get("unanswerable") == UNANSWERABLE and cached.get("reading_layer") == args.reading_layer):
             data = cached["data"]
         else:
             print(f"{args.features_cache} was collected with other features or questions: collecting again")
@@ -259,12 +290,13 @@ def main() -> None:
         without_apps = {g: open_store(d) for g, d in without_dirs.items()}
         for sub in without_apps.values():  # one embedding model for every store (cached_property)
             sub.__dict__["embedder"] = app.embedder
-        data = collect(app, tune, {cid: without_apps[g] for cid, g in group_of.items()})
+        data = collect(app, tune, {cid: without_apps[g] for cid, g in group_of.items()}, args.reading_layer)
         for sub in without_apps.values():
             sub.close()
         if args.features_cache:
             args.features_cache.write_bytes(pickle.dumps({"features": FEATURES, "questions": len(tune),
-                                                          "unanswerable": UNANSWERABLE, "data": data}))
+                                                          "unanswerable": UNANSWERABLE, "reading_layer": args.reading_layer,
+                                                          "data": data}))
     answerable = [d for d in data if not d["removed"] and len(d["y"])]
 
     # 1. first stage: lexical features, every candidate
@@ -283,8 +315,10 @@ def main() -> None:
     X2 = np.concatenate([with_gap(d["X"], rows_of[id(d)]) for d in answerable])
     y2 = np.concatenate([d["y"][rows_of[id(d)]] for d in answerable])
     sentence = logistic(X2, y2, FEATURES)
-    pooled_cols = [FEATURES.index(f) for f in FEATURES if f not in ALIGNMENT]
-    sentence_without_tokens = logistic(X2[:, pooled_cols], y2, tuple(f for f in FEATURES if f not in ALIGNMENT))
+    # over an embedding server: the cosine of pooled vectors, no alignment
+    POOLED = tuple(f for f in FEATURES if f not in ALIGNMENT)
+    X2_pooled = np.concatenate([with_gap(d["X_pooled"], rows_of[id(d)]) for d in answerable])
+    sentence_without_tokens = logistic(X2_pooled[:, [FEATURES.index(f) for f in POOLED]], y2, POOLED)
     xl_cols = [FEATURES.index(f) for f in CROSS_LINGUAL]
     sentence_xl = logistic(X2[:, xl_cols], y2, CROSS_LINGUAL)
 
@@ -312,15 +346,15 @@ def main() -> None:
     reader = Reader(app.store.analyzer, app.store.keyword_index, app.embedder, app.nlp,
                     replace(unfitted(), span=span))
 
-    def question_rows(model: LinearModel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    def question_rows(model: LinearModel, matrix: str = "X") -> tuple[np.ndarray, np.ndarray, list[bool]]:
         feats, labels, right = [], [], []
         for d in data:
             if not len(d["y"]):
                 continue
             rows = rows_of[id(d)]
-            sub = with_gap(d["X"], rows)
+            sub = with_gap(d[matrix], rows)
             probs = model.probabilities(sub, FEATURES)
-            full = d["X"].copy()
+            full = d[matrix].copy()
             full[rows] = sub
             best = rows[int(np.argmax(probs))]
             quote, _, found = reader.locate(d["qa"], d["cands"][best])
@@ -340,6 +374,8 @@ def main() -> None:
     Qx_xl, Qy_xl, right_xl = question_rows(sentence_xl)
     xl_idx = [ANSWERABILITY.index(n) for n in ANSWERABILITY_CROSS_LINGUAL]
     answerable_xl = logistic(Qx_xl[:, xl_idx], right_xl, ANSWERABILITY_CROSS_LINGUAL)
+    Qx_pooled, Qy_pooled, right_pooled = question_rows(sentence_without_tokens, "X_pooled")
+    answerable_pooled = logistic(Qx_pooled, right_pooled, ANSWERABILITY)
 
     def threshold_for(model: LinearModel, X: np.ndarray, y: np.ndarray, names) -> tuple[float, dict]:
         p = model.probabilities(X, names)
@@ -351,23 +387,25 @@ def main() -> None:
         return best_t, {"false_refusal": float(np.mean(p[y] < best_t)), "refusal_unanswerable": float(np.mean(p[~y] < best_t))}
 
     # the first sentence holds a gold span, with the token alignment and without (an embedding server)
-    def picks_gold(model: LinearModel) -> float:
-        return float(np.mean([d["y"][rows_of[id(d)]][int(np.argmax(model.probabilities(with_gap(d["X"], rows_of[id(d)]),
-                                                                                         FEATURES)))]
-                              for d in answerable]))
+    def picks_gold(model: LinearModel, matrix: str = "X") -> float:
+        return float(np.mean([d["y"][rows_of[id(d)]][int(np.argmax(model.probabilities(
+            with_gap(d[matrix], rows_of[id(d)]), FEATURES)))] for d in answerable]))
 
-    with_tokens, without_tokens = picks_gold(sentence), picks_gold(sentence_without_tokens)
+    with_tokens, without_tokens = picks_gold(sentence), picks_gold(sentence_without_tokens, "X_pooled")
     cross_lingual_curve = cross_lingual_shortlist_curve(answerable, first)
     threshold, at_threshold = threshold_for(answerable_model, Qx, Qy, ANSWERABILITY)
     threshold_xl, at_threshold_xl = threshold_for(answerable_xl, Qx_xl[:, xl_idx], Qy_xl, ANSWERABILITY_CROSS_LINGUAL)
+    threshold_pooled, at_threshold_pooled = threshold_for(answerable_pooled, Qx_pooled, Qy_pooled, ANSWERABILITY)
 
     weights = ReaderWeights(
         lexical=first, sentence=sentence, sentence_without_tokens=sentence_without_tokens,
         sentence_cross_lingual=sentence_xl, answerable=answerable_model,
-        answerable_cross_lingual=answerable_xl, span=span, refusal_threshold=round(threshold, 4),
-        refusal_threshold_cross_lingual=round(threshold_xl, 4), further_quote_threshold=round(threshold, 4),
+        answerable_cross_lingual=answerable_xl, answerable_without_tokens=answerable_pooled, span=span,
+        refusal_threshold=round(threshold, 4), refusal_threshold_cross_lingual=round(threshold_xl, 4),
+        refusal_threshold_without_tokens=round(threshold_pooled, 4), further_quote_threshold=round(threshold, 4),
         further_quote_threshold_cross_lingual=round(threshold_xl, 4),
-        shortlist=shortlist, shortlist_cross_lingual=SHORTLIST_CROSS_LINGUAL,
+        further_quote_threshold_without_tokens=round(threshold_pooled, 4),
+        shortlist=shortlist, shortlist_cross_lingual=SHORTLIST_CROSS_LINGUAL, reading_layer=args.reading_layer,
         provenance={
             "data": "PIAF v1.1 dev questions (tune half: first half of the paragraphs in file order)",
             "questions": len(tune), "command": " ".join(["python", *sys.argv]),
@@ -376,6 +414,7 @@ def main() -> None:
                 "shortlist_recall": recall, "best_sentence_contains_gold": float(np.mean(right[Qy])),
                 "first_sentence_holds_gold": with_tokens, "first_sentence_holds_gold_without_tokens": without_tokens,
                 "at_threshold": at_threshold, "at_threshold_cross_lingual": at_threshold_xl,
+                "at_threshold_without_tokens": at_threshold_pooled,
                 "span_f1_in_gold_sentence": float(np.mean(span_scores)),
                 "cross_lingual_shortlist": cross_lingual_curve,
             },

@@ -99,9 +99,9 @@ class VariantEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)
 
-    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False):
+    def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None):
         # the reader's shortlist: read by the real model (a variant sentence is real perturbed text)
-        return self.inner.embed_with_tokens(texts, query=query)
+        return self.inner.token_states(queries, passages, layer=layer)
 
     def describe(self) -> dict:
         return {**self.inner.describe(), "synthetic_variants": True}

@@ -153,7 +153,8 @@ class Kiosque:
         weights = default_weights()
         threshold = self.settings.answer.refusal_threshold
         if threshold is not None:  # one strictness for answers in the question's language and across languages
-            weights = replace(weights, refusal_threshold=threshold, refusal_threshold_cross_lingual=threshold)
+            weights = replace(weights, refusal_threshold=threshold, refusal_threshold_cross_lingual=threshold,
+                              refusal_threshold_without_tokens=threshold)
         return Reader(store.analyzer, store.keyword_index, self.embedder, self.nlp, weights)
 
     @cached_property

@@ -131,11 +131,8 @@ class Source:
 class RetrievalResult:
     sources: list[Source]
     timings_ms: dict[str, float] = field(default_factory=dict)
-    #: the query's embedding (the answerer compares sentences with it)
+    #: the query's embedding (the reader compares sentences with it where the embedder gives no token states)
     query_vector: np.ndarray | None = None
-    #: the query's token states from the same pass (the reader aligns sentences with them); None
-    #: where the embedder gives pooled vectors only
-    query_tokens: np.ndarray | None = None
 
     @property
     def article_ids(self) -> list[str]:
@@ -388,7 +385,7 @@ class HybridRetriever:
         filters = filters or Filters()
         if not self._chunk_map().spans:
             return RetrievalResult([], timings, None)
-        qvec, qtokens = self._embed_query(query)
+        qvec = self._embed_query(query)
         embed_ms = (time.perf_counter() - t0) * 1e3
         article_list = self._article_list_used(query)
         ranked, keyword_scores, score = self._search_chunks(query, None, filters, timings, qvec, article_list)
@@ -432,12 +429,7 @@ class HybridRetriever:
             copies = [articles[m] for m in copy_ids[aid] if m in articles]
             sources.append(Source(article, with_text, score[aid], rank, copies))
         timings["retrieval_ms"] = (time.perf_counter() - t0) * 1e3
-        return RetrievalResult(sources, timings, qvec, qtokens)
+        return RetrievalResult(sources, timings, qvec)
 
-    def _embed_query(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """The query's vector and, from the same forward pass, its token states (for the reader)."""
-        read = self.embedder.embed_with_tokens([query], query=True)
-        if read is None:
-            return self.embedder.embed_queries([query])[0], None
-        vectors, tokens = read
-        return vectors[0], tokens[0]
+    def _embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed_queries([query])[0]

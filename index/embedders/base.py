@@ -36,10 +36,12 @@ class Embedder(Protocol):
         """L2-normalised float32 vectors for search queries (e5 models prefix them differently)."""
         ...
 
-    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> tuple[np.ndarray, list[np.ndarray]] | None:
-        """The vectors and, from the same pass, each text's L2-normalised token states (prompt and
-        special tokens left out), for the reader's word-by-word alignment of question and sentence.
-        None where the backend only returns pooled vectors (an embedding server)."""
+    def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None
+                     ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+        """Each text's L2-normalised token states (prompt and special tokens left out) after ``layer``
+        layers (None: all), queries and passages in one forward pass that stops there: the reader's
+        meaning of a question and its candidate sentences, read together. None where the backend
+        only returns pooled vectors (an embedding server)."""
         ...
 
     def describe(self) -> dict:
@@ -87,8 +89,8 @@ class LazyEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_queries(texts)
 
-    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False):
-        return self.inner.embed_with_tokens(texts, query=query)
+    def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None):
+        return self.inner.token_states(queries, passages, layer=layer)
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)

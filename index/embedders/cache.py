@@ -89,9 +89,9 @@ class CachedEmbedder:
         # queries are cheap and rarely repeat exactly; caching them would only grow the file
         return self.inner.embed_queries(texts)
 
-    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False):
+    def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None):
         # token states are read once per question (the reader's shortlist): not worth storing
-        return self.inner.embed_with_tokens(texts, query=query)
+        return self.inner.token_states(queries, passages, layer=layer)
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)

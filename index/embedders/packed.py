@@ -256,9 +256,10 @@ class PackedBertEncoder:
         return len(self.tokenizer.encode(text).ids)
 
     # -- forward ----------------------------------------------------------------------------------
-    def forward(self, seqs: Sequence[np.ndarray], *, with_tokens: bool = False):
+    def forward(self, seqs: Sequence[np.ndarray], *, with_tokens: bool = False, layers: int | None = None):
         """Vectors (float32 tensor ``[len(seqs), dim]``) for a batch of token-id arrays; with
-        ``with_tokens``, also each text's last-layer token states (float32 ``[len, dim]`` tensors)."""
+        ``with_tokens``, also each text's token states (float32 ``[len, dim]`` tensors). ``layers``:
+        stop after that many layers (the vectors then pool those states)."""
         import torch
         import torch.nn.functional as F
 
@@ -273,7 +274,7 @@ class PackedBertEncoder:
         if (rows := padded_rows(tokens)) > tokens:  # rows are independent outside attention: pad, drop after
             x = F.pad(x, (0, 0, 0, rows - tokens))
         bounds = np.concatenate([[0], np.cumsum(lengths)]).tolist()
-        for layer in self.layers:
+        for layer in self.layers[:layers]:
             ctx = self._attention(layer["qkv"](x), bounds)
             x = F.layer_norm(layer["out"](ctx) + x, (hidden,), *layer["ln1"], eps=self.eps)
             h = layer["down"](layer["up"](x, gelu=True))
@@ -350,19 +351,17 @@ class PackedBertEncoder:
                 out[idx] = self.forward([seqs[j] for j in idx]).numpy()
         return out
 
-    def encode_with_tokens(self, texts: Sequence[str], *, prompt: str = "") -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors for ``texts`` and, from the same forward pass, each text's token states without
-        the special tokens and the prompt, L2-normalised, float32 ``[words' pieces, dim]``."""
+    def token_states(self, texts: Sequence[str], prompts: Sequence[str], *, layer: int | None = None) -> list[np.ndarray]:
+        """Each text's token states after ``layer`` layers (None: all; the pass stops there), its
+        prompt (one per text) and special tokens left out, L2-normalised, float32 ``[pieces, dim]``."""
         import torch
 
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32), []
-        seqs = self.tokenize([prompt + t for t in texts])
-        skip = self._prompt_tokens(prompt)
+            return []
+        seqs = self.tokenize([p + t for p, t in zip(prompts, texts, strict=True)])
         with self._busy, torch.inference_mode():
-            pooled, states = self.forward(seqs, with_tokens=True)
-        tokens = [_unit_rows(s[skip:-1].numpy()) for s in states]
-        return pooled.numpy(), tokens
+            _, states = self.forward(seqs, with_tokens=True, layers=layer)
+        return [_unit_rows(s[self._prompt_tokens(p) : -1].numpy()) for s, p in zip(states, prompts)]
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 (one encoder per model, kept for the process)
     def _prompt_tokens(self, prompt: str) -> int:
@@ -404,8 +403,11 @@ class PackedEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
 
-    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self.encoder.encode_with_tokens(list(texts), prompt=self._query_prompt if query else self._passage_prompt)
+    def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None
+                     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        prompts = [self._query_prompt] * len(queries) + [self._passage_prompt] * len(passages)
+        states = self.encoder.token_states([*queries, *passages], prompts, layer=layer)
+        return states[: len(queries)], states[len(queries) :]
 
     def token_count(self, text: str) -> int:
         return self.encoder.token_count(self._passage_prompt + text)

@@ -65,23 +65,30 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
 
-    def embed_with_tokens(self, texts: Sequence[str], *, query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors and, from the same forward pass, each text's token states without the special
-        tokens and the prompt (L2-normalised float32 rows)."""
-        prompt = self._query_prompt if query else self._passage_prompt
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32), []
-        skip = len(self._st.tokenizer(prompt.rstrip())["input_ids"]) - 1 if prompt.strip() else 1
-        with self._busy:
-            outputs = self._st.encode(list(texts), prompt=prompt, batch_size=self.batch_size, output_value=None,
-                                      convert_to_numpy=False, show_progress_bar=False)
-        pooled = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs])
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        tokens = []
-        for o in outputs:
-            states = o["token_embeddings"].float().cpu().numpy()[: int(o["attention_mask"].sum())][skip:-1]
-            tokens.append(states / np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-12))
-        return pooled, tokens
+    def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None
+                     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each text's token states after ``layer`` layers (None: the last), without the special
+        tokens and the prompt (L2-normalised float32 rows). transformers runs every layer here;
+        the packed CPU encoder stops at ``layer``."""
+        import torch
+
+        prompts = [self._query_prompt] * len(queries) + [self._passage_prompt] * len(passages)
+        texts = [p + t for p, t in zip(prompts, [*queries, *passages])]
+        states: list[np.ndarray] = []
+        with self._busy, torch.inference_mode():
+            for i in range(0, len(texts), self.batch_size):
+                features = self._st.tokenize(texts[i : i + self.batch_size])
+                features = {k: v.to(self._st.device) for k, v in features.items() if isinstance(v, torch.Tensor)}
+                hidden = self._st[0].auto_model(**features, output_hidden_states=True).hidden_states
+                chosen = hidden[-1 if layer is None else min(layer, len(hidden) - 1)].float().cpu().numpy()
+                for row, n, prompt in zip(chosen, features["attention_mask"].sum(1).tolist(), prompts[i : i + self.batch_size]):
+                    part = row[: int(n)][self._prompt_tokens(prompt) : -1]
+                    states.append(part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12))
+        return states[: len(queries)], states[len(queries) :]
+
+    def _prompt_tokens(self, prompt: str) -> int:
+        """Tokens before a text's own: [CLS] and the prompt's pieces."""
+        return len(self._st.tokenizer(prompt.rstrip())["input_ids"]) - 1 if prompt.strip() else 1
 
     def token_count(self, text: str) -> int:
         return len(self._st.tokenizer(self._passage_prompt + text)["input_ids"])

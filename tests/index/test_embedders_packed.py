@@ -175,21 +175,30 @@ def test_packed_batches_come_in_few_shapes():
     assert max(r / t for t, r in zip(range(512, 16_385), rows[511:])) <= 1.04
 
 
-@pytest.mark.parametrize("query", [False, True])
-def test_token_states_come_with_the_vectors_and_match_sentence_transformers(folder, reference, query):
-    """The reader's word-by-word alignment reads the last layer's token states: from the same pass as
-    the vectors, prompt and special tokens left out, the same as sentence-transformers' on both backends."""
+@pytest.mark.parametrize("layer", [None, 9])
+def test_token_states_match_sentence_transformers_at_the_reading_layer(folder, reference, layer):
+    """The reader reads a question and its sentences in one pass that stops at a layer (the last when
+    None): each text's token states, its prompt and special tokens left out, are the same as
+    sentence-transformers' hidden states at that layer, whatever else shares the batch."""
     packed = PackedEmbedder(folder, precision="fp32")
-    texts = TEXTS[:4] + [LONG]
-    vectors, tokens = packed.embed_with_tokens(texts, query=query)
-    pooled = packed.embed_queries(texts) if query else packed.embed_passages(texts)
-    assert cosines(vectors, pooled).min() > 0.99999
-    ref_vectors, ref_tokens = reference.embed_with_tokens(texts, query=query)
-    assert cosines(vectors, ref_vectors).min() > 0.99999
-    prompt = "query: " if query else "passage: "
-    skipped = len(packed.encoder.tokenize([prompt.strip()])[0])  # <s>, the prompt's pieces and </s>
-    for text, mine, theirs in zip(texts, tokens, ref_tokens):
-        assert mine.shape == theirs.shape == (len(packed.encoder.tokenize([prompt + text])[0]) - skipped, 384)
-        assert np.allclose(np.linalg.norm(mine, axis=1), 1, atol=1e-5)
-        assert (mine * theirs).sum(1).min() > 0.9999
-    assert packed.embed_with_tokens([])[1] == []
+    queries, passages = TEXTS[:2], TEXTS[2:4] + [LONG]
+    q_tokens, p_tokens = packed.token_states(queries, passages, layer=layer)
+    ref_q, ref_p = reference.token_states(queries, passages, layer=layer)
+    alone_q, _ = packed.token_states(queries, [], layer=layer)
+    for prompt, texts, mine, theirs in (("query: ", queries, q_tokens, ref_q), ("passage: ", passages, p_tokens, ref_p)):
+        skipped = len(packed.encoder.tokenize([prompt.strip()])[0])  # <s>, the prompt's pieces and </s>
+        for text, m, t in zip(texts, mine, theirs, strict=True):
+            assert m.shape == t.shape == (len(packed.encoder.tokenize([prompt + text])[0]) - skipped, 384)
+            assert np.allclose(np.linalg.norm(m, axis=1), 1, atol=1e-5)
+            assert (m * t).sum(1).min() > 0.9999
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(alone_q, q_tokens))
+    assert packed.token_states([], []) == ([], [])
+
+
+def test_the_reading_layer_is_not_the_last(folder):
+    """Stopping early is a different reading, not the last layer's again (a pass that ignored
+    ``layer`` would pass the test above with both backends wrong alike)."""
+    packed = PackedEmbedder(folder, precision="fp32")
+    (last,), _ = packed.token_states([TEXTS[0]], [])
+    (ninth,), _ = packed.token_states([TEXTS[0]], [], layer=9)
+    assert last.shape == ninth.shape and (last * ninth).sum(1).mean() < 0.95

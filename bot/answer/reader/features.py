@@ -208,6 +208,15 @@ def alignment(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> tuple
     return float(best.mean()), float(best.min())
 
 
+def meaning(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> float:
+    """The cosine of question and sentence as wholes: the means of their (unit) token states, from the
+    reader's own pass (``ReaderWeights.reading_layer``), not the retrieval's pooled vectors."""
+    if not len(question_tokens) or not len(sentence_tokens):
+        return 0.0
+    a, b = question_tokens.mean(axis=0), sentence_tokens.mean(axis=0)
+    return float(np.einsum("d,d->", a, b) / max(float(np.sqrt(np.einsum("d,d->", a, a) * np.einsum("d,d->", b, b))), 1e-12))
+
+
 def mentioned_in_question(text: str, q: QuestionAnalysis) -> bool:
     """``text`` only repeats the question: each of its words is (a spelling of) a question word, or
     it is a name whose last word the question gives ("Ali Khamenei" when it asks about Khamenei)."""

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from bot.answer.reader.candidates import Candidate, candidates
-from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer, alignment, mentioned_in_question
+from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer, alignment, meaning, mentioned_in_question
 from bot.answer.reader.lexicon import FACTOID_TYPES
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
 from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, span_candidates, span_features,
                                      trim)
-from bot.answer.reader.weights import ReaderWeights
+from bot.answer.reader.weights import LinearModel, ReaderWeights
 from index.retrieval import RetrievalResult
 
 #: the question-level features the answerability model reads (of the best sentence, and of all)
@@ -67,6 +68,15 @@ class Features:
     aligned: bool
 
 
+class Judgement(NamedTuple):
+    """What the answerability model says of a located sentence, and what that is held to."""
+
+    probability: float
+    refusal_threshold: float
+    further_quote_threshold: float
+    features: dict[str, float]
+
+
 @dataclass
 class Reading:
     question: QuestionAnalysis
@@ -113,14 +123,15 @@ class Reader:
         aligned = False
         if rows and retrieval.query_vector is not None:
             texts = [cands[i].text for i in rows]
-            read = self.embedder.embed_with_tokens(texts) if retrieval.query_tokens is not None else None
-            if read is None:  # pooled vectors only: the second stage without the alignment
-                vectors, aligned_rows = self.embedder.embed_passages(texts), None
+            read = self.embedder.token_states([q.text], texts, layer=self.weights.reading_layer)
+            if read is None:  # pooled vectors only (a server): the second stage without the alignment
+                vectors = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
+                sims, aligned_rows = vectors @ np.asarray(retrieval.query_vector, dtype=np.float32), None
             else:
-                vectors, sentence_tokens = read
-                aligned_rows = np.array([alignment(retrieval.query_tokens, t) for t in sentence_tokens], dtype=np.float32)
+                (question_tokens,), sentence_tokens = read
+                sims = np.array([meaning(question_tokens, t) for t in sentence_tokens], dtype=np.float32)
+                aligned_rows = np.array([alignment(question_tokens, t) for t in sentence_tokens], dtype=np.float32)
                 aligned = True
-            sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(retrieval.query_vector, dtype=np.float32)
             featurizer.shortlist(q, cands, rows, matrix, sims, aligned_rows)
         return Features(cands, matrix, first, rows, aligned)
 
@@ -131,16 +142,28 @@ class Reader:
         cross = w.sentence_cross_lingual.probabilities(f.matrix[f.rows], FEATURES)
         return np.array([c if f.cands[r].cross_lingual else s for r, s, c in zip(f.rows, same, cross)])
 
-    def answerability(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-                      probs: np.ndarray, found: dict[str, float], best: int | None = None
-                      ) -> tuple[float, bool, dict[str, float]]:
-        """(probability that the best sentence — or the shortlisted one ``best`` — answers,
-        cross-lingual?, the features)."""
+    def answerability(self, q: QuestionAnalysis, f: Features, probs: np.ndarray, found: dict[str, float],
+                      best: int | None = None) -> Judgement:
+        """How probable it is that the best sentence — or the shortlisted one ``best`` — answers, and
+        the thresholds that probability is held to."""
         b = int(np.argmax(probs)) if best is None else best
-        values = {**answerability_features(q, matrix, rows, probs, b), **found}
-        best = cands[rows[b]]
-        model = self.weights.answerable_cross_lingual if best.cross_lingual else self.weights.answerable
-        return model.probability(values), best.cross_lingual, values
+        values = {**answerability_features(q, f.matrix, f.rows, probs, b), **found}
+        model, refusal, further = self._judged_by(f.cands[f.rows[b]], f.aligned)
+        return Judgement(model.probability(values), refusal, further, values)
+
+    def _judged_by(self, sentence: Candidate, aligned: bool) -> tuple[LinearModel, float, float]:
+        """The answerability model for ``sentence`` and its refusal and further-quote thresholds: one
+        for a sentence in another language than the question (no shared words); one for a sentence
+        read through pooled vectors only (an embedding server: its cosines sit at other levels than
+        the token states' of the reading layer); one for the rest."""
+        w = self.weights
+        if sentence.cross_lingual:
+            return (w.answerable_cross_lingual, w.refusal_threshold_cross_lingual,
+                    w.further_quote_threshold_cross_lingual)
+        if not aligned:
+            return (w.answerable_without_tokens, w.refusal_threshold_without_tokens,
+                    w.further_quote_threshold_without_tokens)
+        return w.answerable, w.refusal_threshold, w.further_quote_threshold
 
     # -- the answer span ------------------------------------------------------------------------
     def locate(self, q: QuestionAnalysis, best: Candidate) -> tuple[Candidate, SpanCandidate | None, dict[str, float]]:
@@ -237,8 +260,8 @@ class Reader:
         probs = self.sentence_probabilities(features)
         order = np.argsort(-probs, kind="stable")
         order, seen = self._surest(q, features, probs, order)
-        (quote, span, found), (answerable, cross, values) = seen[int(order[0])]
-        threshold = self.weights.refusal_threshold_cross_lingual if cross else self.weights.refusal_threshold
+        (quote, span, found), judged = seen[int(order[0])]
+        answerable, threshold = judged.probability, judged.refusal_threshold
         shortlist = [(cands[rows[i]], float(probs[i]), {n: float(matrix[rows[i], k]) for k, n in enumerate(FEATURES)})
                      for i in order]
         reading = Reading(q, [], answerable, shortlist=shortlist)
@@ -248,7 +271,7 @@ class Reader:
                                       else "a figure is asked for and the sentence that answers best holds none")
         else:
             best = Finding(quote, float(probs[order[0]]), span)
-            reading.findings = [best] + self._more(q, best, cands, matrix, rows, probs, order, seen)
+            reading.findings = [best] + self._more(q, best, features, probs, order, seen)
             if q.is_list:
                 reading.items = self._items(q, reading.findings)
         t2 = time.perf_counter()
@@ -261,7 +284,7 @@ class Reader:
         alone, the answerability model also whether the asked-for kind of thing was found in it ("how
         long" answered by "les deux pays" or by "une durée de vingt ans"). The new order (the chosen
         sentence first) and, by shortlist row, each located sentence's (quote, span, what was found) and
-        (answerability, cross-lingual?, its features), which ``_more`` does not compute again.
+        its ``Judgement``, which ``_more`` does not compute again.
 
         The question and those sentences go to spaCy as one batch: three short texts parse in ~10 ms
         together, ~16 ms one by one (600 PIAF questions, two cores), which is what the question's own
@@ -271,12 +294,12 @@ class Reader:
             self.nlp.parse_many([q.text] + [f.cands[f.rows[i]].text for i in order[:LOCATED]])
         for i in order[:LOCATED]:
             located = self.locate(q, f.cands[f.rows[i]])
-            seen[int(i)] = (located, self.answerability(q, f.cands, f.matrix, f.rows, probs, located[2], best=int(i)))
-        chosen = max(seen, key=lambda i: seen[i][1][0])  # ties: the more probable (dicts keep order)
+            seen[int(i)] = (located, self.answerability(q, f, probs, located[2], best=int(i)))
+        chosen = max(seen, key=lambda i: seen[i][1].probability)  # ties: the more probable (dicts keep order)
         return np.concatenate([[chosen], order[order != chosen]]), seen
 
-    def _more(self, q: QuestionAnalysis, best: Finding, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-              probs: np.ndarray, order: np.ndarray, seen: dict[int, tuple]) -> list[Finding]:
+    def _more(self, q: QuestionAnalysis, best: Finding, f: Features, probs: np.ndarray, order: np.ndarray,
+              seen: dict[int, tuple]) -> list[Finding]:
         """A further sentence, only when it adds what the first lacks — another item of a list, or
         another article that gives the asked-for fact otherwise (an update, a correction) — and only
         when the reader would have answered with it on its own (its answerability over
@@ -285,11 +308,11 @@ class Reader:
         for i in order[1:]:
             if len(out) >= (2 if q.is_list else 1):
                 break
-            cand = cands[rows[i]]
+            cand = f.cands[f.rows[i]]
             if _same_sentence_or_copy(cand, best.candidate) or (not q.is_list and cand.article.id == best.candidate.article.id):
                 continue  # (outside lists, only another article can state the fact otherwise)
             located, judged = seen.get(int(i), (None, None))
-            if located is None and not self._could_quote(q, cands, matrix, rows, probs, int(i)):
+            if located is None and not self._could_quote(q, f, probs, int(i)):
                 continue  # not even the best the located answer could bring would take it over the threshold
             quote, span, found = located or self.locate(q, cand)
             if span is None:
@@ -303,30 +326,25 @@ class Reader:
             if not adds:
                 continue
             if judged is None:
-                judged = self.answerability(q, cands, matrix, rows, probs, found, best=int(i))
-            w = self.weights
-            if judged[0] >= (w.further_quote_threshold_cross_lingual if judged[1] else w.further_quote_threshold):
+                judged = self.answerability(q, f, probs, found, best=int(i))
+            if judged.probability >= judged.further_quote_threshold:
                 out.append(Finding(quote, float(probs[i]), span))
         return out
 
-    def _could_quote(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-                     probs: np.ndarray, i: int) -> bool:
+    def _could_quote(self, q: QuestionAnalysis, f: Features, probs: np.ndarray, i: int) -> bool:
         """Could shortlisted sentence ``i`` reach the further-quote threshold, whatever its located
         answer brings? A sentence that could not is skipped without the spaCy parse and span scoring
         ``locate`` costs: the answers are the same."""
-        w = self.weights
-        cross = cands[rows[i]].cross_lingual
-        threshold = w.further_quote_threshold_cross_lingual if cross else w.further_quote_threshold
-        return self.answerability_bound(q, cands, matrix, rows, probs, i) >= threshold
+        _, _, further = self._judged_by(f.cands[f.rows[i]], f.aligned)
+        return self.answerability_bound(q, f, probs, i) >= further
 
-    def answerability_bound(self, q: QuestionAnalysis, cands: list[Candidate], matrix: np.ndarray, rows: list[int],
-                            probs: np.ndarray, i: int) -> float:
+    def answerability_bound(self, q: QuestionAnalysis, f: Features, probs: np.ndarray, i: int) -> float:
         """The most that ``answerability`` can give shortlisted sentence ``i`` once located: each of
         ``FOUND`` (all in [0, 1]) at the end its weight favours — the model is monotone in each."""
-        model = self.weights.answerable_cross_lingual if cands[rows[i]].cross_lingual else self.weights.answerable
+        model, _, _ = self._judged_by(f.cands[f.rows[i]], f.aligned)
         coef = dict(zip(model.features, model.coef))
         most = {n: float(coef.get(n, 0.0) > 0) for n in FOUND}
-        return model.probability({**answerability_features(q, matrix, rows, probs, i), **most})
+        return model.probability({**answerability_features(q, f.matrix, f.rows, probs, i), **most})
 
     def _items(self, q: QuestionAnalysis, findings: list[Finding]) -> list[Finding]:
         """A list question's items: the answer span of each quoted sentence, and the entities of the

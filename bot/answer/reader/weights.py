@@ -57,15 +57,19 @@ class ReaderWeights:
     #: does the located sentence answer the question? (question-level features, seen from that sentence)
     answerable: LinearModel
     answerable_cross_lingual: LinearModel
+    #: the same over pooled vectors only (a server): its cosines are not the reading layer's
+    answerable_without_tokens: LinearModel
     #: the answer span within the chosen sentence
     span: LinearModel
     #: below this answerability the reader says the articles don't say
     refusal_threshold: float
     refusal_threshold_cross_lingual: float
+    refusal_threshold_without_tokens: float
     #: a further sentence is quoted only when its answerability is at least this (fitted as the refusal
     #: threshold is; kept apart so that a refusal threshold set by hand moves refusals only)
     further_quote_threshold: float
     further_quote_threshold_cross_lingual: float
+    further_quote_threshold_without_tokens: float
     #: how many first-stage candidates get the second stage's features (the embedding model's reading:
     #: a compute budget, ~10 ms a sentence in bf16, ~20-30 ms in fp32 on two cores)
     shortlist: int
@@ -73,6 +77,10 @@ class ReaderWeights:
     #: first stage ranks by shared words, which such a question has none of, so the meaning model
     #: reads more of them (a budget, not fitted: docs/benchmarks.md, "Stop 29")
     shortlist_cross_lingual: int
+    #: the encoder layer whose token states the reader reads question and shortlist with (its pass stops
+    #: there): the weights are fitted on that layer's cosines. e5-small's last, 12: reading 9 would save
+    #: a quarter of the pass for 1.3 points of answers (docs/benchmarks.md, "Stop 30")
+    reading_layer: int
     #: where the numbers come from: data, split, command, date, and the figures they reached
     provenance: dict = field(default_factory=dict)
 

@@ -145,17 +145,18 @@ def test_what_the_articles_do_not_say_is_refused(seeds_reader, seeds_store, embe
 def test_the_token_alignment_sees_a_restatement_that_shares_no_word(embedder):
     """The question's words find their counterparts in a sentence that says the same in other words
     ("tué" ~ "assassinat", "dirigeant" ~ "chef"), better than in one on the topic that does not."""
-    from bot.answer.reader.features import alignment
+    from bot.answer.reader.features import alignment, meaning
+    from bot.answer.reader.weights import default_weights
 
-    _, (question,) = embedder.embed_with_tokens(["Quel dirigeant du Hamas a été tué à Téhéran ?"], query=True)
-    _, (restated, topical) = embedder.embed_with_tokens([
+    (question,), (restated, topical) = embedder.token_states(["Quel dirigeant du Hamas a été tué à Téhéran ?"], [
         "L'assassinat du chef politique du mouvement palestinien, Ismaïl Haniyeh, dans la capitale iranienne.",
         "Le Hamas a publié un communiqué sur les négociations en cours au Caire.",
-    ])
+    ], layer=default_weights().reading_layer)
     mean_restated, least_restated = alignment(question, restated)
     mean_topical, _ = alignment(question, topical)
     assert mean_restated > mean_topical and 0 < least_restated <= mean_restated <= 1
     assert alignment(question, restated[:0]) == (0.0, 0.0)
+    assert meaning(question, restated) > meaning(question, topical) and meaning(question, restated[:0]) == 0.0
 
 
 def test_over_an_embedding_server_the_reader_answers_without_token_states(seeds_reader, seeds_store, embedder):
@@ -180,6 +181,13 @@ def test_over_an_embedding_server_the_reader_answers_without_token_states(seeds_
         features = reader.featurize(question, retrieval)
         assert not features.aligned and not features.matrix[:, alignment_columns].any()
         r = reader.read(question, retrieval)
+        # its cosines are the pooled vectors', not the reading layer's: judged by the models fitted on those
+        probs = reader.sentence_probabilities(features)
+        found = reader.locate(question, features.cands[features.rows[int(probs.argmax())]])[2]
+        judged = reader.answerability(question, features, probs, found)
+    w = seeds_reader.weights
+    assert judged.refusal_threshold == w.refusal_threshold_without_tokens != w.refusal_threshold
+    assert judged.probability == pytest.approx(w.answerable_without_tokens.probability(judged.features))
     assert r.findings and r.findings[0].span.text == "Anatoly Viktorov"
 
 
@@ -252,7 +260,7 @@ def test_a_sentence_is_not_located_when_it_could_not_be_quoted(seeds_reader, see
         for i in range(len(f.rows)):
             _, _, found = every.locate(question, f.cands[f.rows[i]])
             assert set(found) == set(FOUND)
-            p, _, _ = every.answerability(question, f.cands, f.matrix, f.rows, probs, found, best=i)
-            assert p <= every.answerability_bound(question, f.cands, f.matrix, f.rows, probs, i) + 1e-9, question.text
+            p = every.answerability(question, f, probs, found, best=i).probability
+            assert p <= every.answerability_bound(question, f, probs, i) + 1e-9, question.text
             checked += 1
     assert checked > 200 and any(skipped) and not all(skipped)

@@ -20,8 +20,11 @@ def test_the_shipped_weights_name_known_features_and_their_provenance():
     assert set(w.answerable.features) <= set(ANSWERABILITY)
     assert set(w.answerable_cross_lingual.features) <= set(ANSWERABILITY)
     assert set(w.span.features) <= set(SPAN_DESIGN)
+    assert set(w.answerable_without_tokens.features) <= set(ANSWERABILITY)
     assert 0 < w.refusal_threshold < 1 and 0 < w.refusal_threshold_cross_lingual < 1 and w.shortlist >= 2
     assert 0 < w.further_quote_threshold < 1 and 0 < w.further_quote_threshold_cross_lingual < 1
+    assert 0 < w.refusal_threshold_without_tokens < 1 and 0 < w.further_quote_threshold_without_tokens < 1
+    assert 1 <= w.reading_layer <= 12
     assert "PIAF" in w.provenance["data"] and "seeds" not in w.provenance["command"]
 
 
