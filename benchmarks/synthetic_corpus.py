@@ -103,6 +103,9 @@ class VariantEmbedder:
         # the reader's shortlist: read by the real model (a variant sentence is real perturbed text)
         return self.inner.token_states(queries, passages, layer=layer)
 
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None):
+        return self.inner.embed_query_with_tokens(text, layer=layer)
+
     def describe(self) -> dict:
         return {**self.inner.describe(), "synthetic_variants": True}
 

@@ -162,7 +162,8 @@ class Kiosque:
         r = self.settings.retrieval
         return HybridRetriever(self.store, self.embedder, candidates=r.candidates, fusion=r.fusion,
                                dense_weight=r.dense_weight, rrf_k=r.rrf_k, article_weight=r.article_weight,
-                               chunk_keyword_weight=r.chunk_keyword_weight, article_candidates=r.article_candidates)
+                               chunk_keyword_weight=r.chunk_keyword_weight, article_candidates=r.article_candidates,
+                               query_token_layer=default_weights().reading_layer)
 
     def embedder_plan(self) -> dict:
         """What the embedder runs as, without loading it (for `status`)."""

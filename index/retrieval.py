@@ -133,6 +133,10 @@ class RetrievalResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     #: the query's embedding (the reader compares sentences with it where the embedder gives no token states)
     query_vector: np.ndarray | None = None
+    #: the query's token states from the same pass, and (query, layer) they are of: a reader reading
+    #: that layer reuses them for that question; None where not asked for or not available
+    query_tokens: np.ndarray | None = None
+    query_tokens_of: tuple[str, int] | None = None
 
     @property
     def article_ids(self) -> list[str]:
@@ -173,7 +177,7 @@ class HybridRetriever:
 
     def __init__(self, store: Store, embedder, *, candidates: int = 50, fusion: str = "rrf", rrf_k: int = 5,
                  dense_weight: float = 0.5, article_weight: float = 1.25, chunk_keyword_weight: float = 0.25,
-                 article_candidates: int = 50):
+                 article_candidates: int = 50, query_token_layer: int | None = None):
         if fusion not in ("convex", "rrf"):
             raise ValueError(f"unknown fusion {fusion!r}: 'convex' or 'rrf'")
         self.store = store
@@ -187,6 +191,9 @@ class HybridRetriever:
         self.article_weight = article_weight
         self.chunk_keyword_weight = chunk_keyword_weight
         self.article_candidates = article_candidates
+        #: also keep the query's token states after this many layers, from the same pass (the reader's
+        #: reading layer: it then need not read the question again); None: vectors only
+        self.query_token_layer = query_token_layer
         self._map = _ChunkMap()
         self._lock = threading.Lock()
         #: per keyword index (by id): (the index, catalog generation, row metadata)
@@ -385,7 +392,7 @@ class HybridRetriever:
         filters = filters or Filters()
         if not self._chunk_map().spans:
             return RetrievalResult([], timings, None)
-        qvec = self._embed_query(query)
+        qvec, qtokens = self._embed_query(query)
         embed_ms = (time.perf_counter() - t0) * 1e3
         article_list = self._article_list_used(query)
         ranked, keyword_scores, score = self._search_chunks(query, None, filters, timings, qvec, article_list)
@@ -429,7 +436,12 @@ class HybridRetriever:
             copies = [articles[m] for m in copy_ids[aid] if m in articles]
             sources.append(Source(article, with_text, score[aid], rank, copies))
         timings["retrieval_ms"] = (time.perf_counter() - t0) * 1e3
-        return RetrievalResult(sources, timings, qvec)
+        return RetrievalResult(sources, timings, qvec, qtokens,
+                               (query, self.query_token_layer) if qtokens is not None else None)
 
-    def _embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed_queries([query])[0]
+    def _embed_query(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.query_token_layer is not None:
+            read = self.embedder.embed_query_with_tokens(query, layer=self.query_token_layer)
+            if read is not None:
+                return read
+        return self.embedder.embed_queries([query])[0], None

@@ -63,7 +63,8 @@ class Answerer:
         resolved = resolve(question, history)
         q = analyse(resolved.question, self.keyword_language)
         q = replace(q, language=lang, answer_type=resolved.kind or q.answer_type)
-        retrieval = self.retriever.search(resolved.question, k=self.top_k, filters=filters)
+        # the question as analysed (NFC, trimmed): the reader reuses the retrieval's reading of that text
+        retrieval = self.retriever.search(q.text, k=self.top_k, filters=filters)
         timings = dict(retrieval.timings_ms)
         retrieved = retrieval.article_ids
 

@@ -43,7 +43,8 @@ def build_timeline(answerer, topic: str, *, k: int = 12, filters: Filters | None
     col = {n: i for i, n in enumerate(FEATURES)}
     gists = []
     for source in retrieval.sources:
-        sub = type(retrieval)([source], {}, retrieval.query_vector)
+        sub = type(retrieval)([source], {}, retrieval.query_vector, retrieval.query_tokens,
+                             retrieval.query_tokens_of)
         cands = [c for c in candidates(sub, lang) if len(c.text) >= 40]
         if not cands:
             continue

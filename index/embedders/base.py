@@ -44,6 +44,12 @@ class Embedder(Protocol):
         only returns pooled vectors (an embedding server)."""
         ...
 
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """A query's vector and, from the same pass, its token states after ``layer`` layers (as
+        ``token_states`` gives them): retrieval's pass hands them to a reader that reads that layer,
+        which then need not read the question again. None where a backend cannot give both at once."""
+        ...
+
     def describe(self) -> dict:
         """Model, backend, precision, device: what `kiosque status` shows."""
         ...
@@ -91,6 +97,9 @@ class LazyEmbedder:
 
     def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None):
         return self.inner.token_states(queries, passages, layer=layer)
+
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None):
+        return self.inner.embed_query_with_tokens(text, layer=layer)
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)

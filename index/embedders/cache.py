@@ -93,6 +93,9 @@ class CachedEmbedder:
         # token states are read once per question (the reader's shortlist): not worth storing
         return self.inner.token_states(queries, passages, layer=layer)
 
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None):
+        return self.inner.embed_query_with_tokens(text, layer=layer)
+
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
 

@@ -128,6 +128,9 @@ class OpenAIEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, self._query_prefix)
 
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None) -> None:
+        return None
+
     def token_states(self, queries: Sequence[str], passages: Sequence[str], *, layer: int | None = None) -> None:
         """An embeddings endpoint returns one pooled vector per text, never token states."""
         return None

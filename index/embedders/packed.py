@@ -256,10 +256,12 @@ class PackedBertEncoder:
         return len(self.tokenizer.encode(text).ids)
 
     # -- forward ----------------------------------------------------------------------------------
-    def forward(self, seqs: Sequence[np.ndarray], *, with_tokens: bool = False, layers: int | None = None):
+    def forward(self, seqs: Sequence[np.ndarray], *, with_tokens: bool = False, layers: int | None = None,
+                tokens_after: int | None = None):
         """Vectors (float32 tensor ``[len(seqs), dim]``) for a batch of token-id arrays; with
-        ``with_tokens``, also each text's token states (float32 ``[len, dim]`` tensors). ``layers``:
-        stop after that many layers (the vectors then pool those states)."""
+        ``with_tokens``, also each text's token states (float32 ``[len, dim]`` tensors), the last
+        layer's or, with ``tokens_after``, those after that many layers. ``layers``: stop after that
+        many layers (the vectors then pool those states)."""
         import torch
         import torch.nn.functional as F
 
@@ -274,11 +276,14 @@ class PackedBertEncoder:
         if (rows := padded_rows(tokens)) > tokens:  # rows are independent outside attention: pad, drop after
             x = F.pad(x, (0, 0, 0, rows - tokens))
         bounds = np.concatenate([[0], np.cumsum(lengths)]).tolist()
-        for layer in self.layers[:layers]:
+        kept = None
+        for depth, layer in enumerate(self.layers[:layers], start=1):
             ctx = self._attention(layer["qkv"](x), bounds)
             x = F.layer_norm(layer["out"](ctx) + x, (hidden,), *layer["ln1"], eps=self.eps)
             h = layer["down"](layer["up"](x, gelu=True))
             x = F.layer_norm(h + x, (hidden,), *layer["ln2"], eps=self.eps)
+            if depth == tokens_after:
+                kept = x
 
         owner = torch.repeat_interleave(torch.arange(n), lens)
         pooled = torch.zeros(n, hidden, dtype=torch.float32).index_add_(0, owner, x[:tokens].float())
@@ -286,7 +291,8 @@ class PackedBertEncoder:
         pooled = F.normalize(pooled, dim=-1) if self.normalize else pooled
         if not with_tokens:
             return pooled
-        return pooled, list(torch.split(x[:tokens].float(), lengths))
+        states = x if kept is None else kept
+        return pooled, list(torch.split(states[:tokens].float(), lengths))
 
     def _attention(self, qkv, bounds: list[int]):
         """Self-attention text by text over the packed ``[tokens, 3*hidden]`` projections: no padding,
@@ -363,6 +369,16 @@ class PackedBertEncoder:
             _, states = self.forward(seqs, with_tokens=True, layers=layer)
         return [_unit_rows(s[self._prompt_tokens(p) : -1].numpy()) for s, p in zip(states, prompts)]
 
+    def encode_with_token_states(self, text: str, prompt: str, *, layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """A text's vector (the whole pass) and, from the same pass, its token states after ``layer``
+        layers (the last when None), as ``token_states`` gives them."""
+        import torch
+
+        seqs = self.tokenize([prompt + text])
+        with self._busy, torch.inference_mode():
+            pooled, (states,) = self.forward(seqs, with_tokens=True, tokens_after=layer)
+        return pooled.numpy()[0], _unit_rows(states[self._prompt_tokens(prompt) : -1].numpy())
+
     @functools.lru_cache(maxsize=8)  # noqa: B019 (one encoder per model, kept for the process)
     def _prompt_tokens(self, prompt: str) -> int:
         """Tokens before a text's own: [CLS] and the prompt's pieces."""
@@ -408,6 +424,9 @@ class PackedEmbedder:
         prompts = [self._query_prompt] * len(queries) + [self._passage_prompt] * len(passages)
         states = self.encoder.token_states([*queries, *passages], prompts, layer=layer)
         return states[: len(queries)], states[len(queries) :]
+
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return self.encoder.encode_with_token_states(text, self._query_prompt, layer=layer)
 
     def token_count(self, text: str) -> int:
         return self.encoder.token_count(self._passage_prompt + text)

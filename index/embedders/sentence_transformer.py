@@ -86,6 +86,10 @@ class SentenceTransformerEmbedder:
                     states.append(part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12))
         return states[: len(queries)], states[len(queries) :]
 
+    def embed_query_with_tokens(self, text: str, *, layer: int | None = None) -> None:
+        """sentence-transformers pools inside its own pass: the reader reads the question itself."""
+        return None
+
     def _prompt_tokens(self, prompt: str) -> int:
         """Tokens before a text's own: [CLS] and the prompt's pieces."""
         return len(self._st.tokenizer(prompt.rstrip())["input_ids"]) - 1 if prompt.strip() else 1

@@ -202,3 +202,14 @@ def test_the_reading_layer_is_not_the_last(folder):
     (last,), _ = packed.token_states([TEXTS[0]], [])
     (ninth,), _ = packed.token_states([TEXTS[0]], [], layer=9)
     assert last.shape == ninth.shape and (last * ninth).sum(1).mean() < 0.95
+
+
+@pytest.mark.parametrize("layer", [None, 9])
+def test_a_query_and_its_token_states_come_from_one_pass(folder, layer):
+    """Retrieval's pass gives the query's vector and the token states the reader reads, so that the
+    reader need not read the question again: the same as asking each apart."""
+    packed = PackedEmbedder(folder, precision="fp32")
+    vector, tokens = packed.embed_query_with_tokens(TEXTS[0], layer=layer)
+    (alone,), _ = packed.token_states([TEXTS[0]], [], layer=layer)
+    assert cosines(vector[None], packed.embed_queries([TEXTS[0]])).min() > 0.99999
+    assert tokens.shape == alone.shape and np.allclose(tokens, alone, atol=1e-5)

@@ -123,12 +123,16 @@ class Reader:
         aligned = False
         if rows and retrieval.query_vector is not None:
             texts = [cands[i].text for i in rows]
-            read = self.embedder.token_states([q.text], texts, layer=self.weights.reading_layer)
+            layer = self.weights.reading_layer
+            # the retrieval's pass may have read this question at this layer already
+            known = retrieval.query_tokens if retrieval.query_tokens_of == (q.text, layer) else None
+            read = self.embedder.token_states([] if known is not None else [q.text], texts, layer=layer)
             if read is None:  # pooled vectors only (a server): the second stage without the alignment
                 vectors = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
                 sims, aligned_rows = vectors @ np.asarray(retrieval.query_vector, dtype=np.float32), None
             else:
-                (question_tokens,), sentence_tokens = read
+                asked, sentence_tokens = read
+                question_tokens = known if known is not None else asked[0]
                 sims = np.array([meaning(question_tokens, t) for t in sentence_tokens], dtype=np.float32)
                 aligned_rows = np.array([alignment(question_tokens, t) for t in sentence_tokens], dtype=np.float32)
                 aligned = True

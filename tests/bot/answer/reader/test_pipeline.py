@@ -264,3 +264,36 @@ def test_a_sentence_is_not_located_when_it_could_not_be_quoted(seeds_reader, see
             assert p <= every.answerability_bound(question, f, probs, i) + 1e-9, question.text
             checked += 1
     assert checked > 200 and any(skipped) and not all(skipped)
+
+
+def test_the_question_read_by_retrieval_is_not_read_again(seeds_reader, seeds_store, embedder):
+    """A retriever asked for the reader's layer keeps the question's token states from its own pass:
+    the reader's pass then holds the shortlisted sentences only, and reads the same as when it
+    reads the question itself (a retriever that does not keep them, or another question, another layer)."""
+    from index.retrieval import HybridRetriever
+
+    asked: list[list[str]] = []
+
+    class Recording:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def token_states(self, queries, passages, *, layer=None):
+            asked.append(list(queries))
+            return self.inner.token_states(queries, passages, layer=layer)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    q = analyse("Qui est l'ambassadeur russe en Israël ?")
+    layer = seeds_reader.weights.reading_layer
+    reader = Reader(seeds_reader.analyzer, seeds_reader.keyword_index, Recording(embedder), seeds_reader.nlp,
+                    seeds_reader.weights)
+    kept = HybridRetriever(seeds_store, embedder, query_token_layer=layer).search(q.text, k=5)
+    assert kept.query_tokens_of == (q.text, layer) and kept.query_tokens is not None
+    reused = reader.featurize(q, kept)
+    other_layer = HybridRetriever(seeds_store, embedder, query_token_layer=layer - 1).search(q.text, k=5)
+    read_again = reader.featurize(q, other_layer)
+    assert asked == [[], [q.text]]
+    assert reused.rows == read_again.rows and reused.aligned and read_again.aligned
+    assert abs(reused.matrix[reused.rows] - read_again.matrix[read_again.rows]).max() < 2e-3
