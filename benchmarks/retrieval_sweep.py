@@ -47,6 +47,9 @@ class RememberedQueries:
     def embed_queries(self, texts):
         return np.stack([self.vectors[t] for t in texts])
 
+    def embed_query_with_tokens(self, text, *, layer=None):
+        return None  # a sweep reads no answers: the remembered vector, without token states
+
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
