@@ -14,9 +14,10 @@ What is fitted, each on its own labels:
   sentence in the question's language (with the token alignment, and once more without it for an
   embedder that gives no token states) and for one in another language (language-independent
   features only — PIAF has no English questions, so that model sees no word overlap when fitted).
-  The meaning is read from the token states of ``READING_LAYER`` (question and shortlist in one pass
-  that stops there); over an embedding server, which returns pooled vectors only, the cosine is the
-  pooled vectors' instead, at other levels: that path has its own sentence and answerability models;
+  The meaning is read from the token states of ``READING_LAYER`` (the shortlist in a pass that stops
+  there; the question's from the retrieval's pass when it kept that layer); over an embedding server,
+  which returns pooled vectors only, the cosine is the pooled vectors' instead, at other levels: that
+  path has its own sentence and answerability models;
 - answerability (question-level): answerable questions against the same questions asked over a
   store re-ingested without their own paragraph (``piaf.stores_without``; not the results with the
   paragraph filtered out, whose ranks and scores betray the removal); the refusal threshold is where
@@ -259,7 +260,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bot" / "answer" / "reader" / "weights.json")
     ap.add_argument("--questions", type=int, default=0, help="fit on the first N tune questions only (a quick try)")
     ap.add_argument("--reading-layer", type=int, default=READING_LAYER,
-                    help=f"the encoder layer the reader reads (default {READING_LAYER}; 12: the last, to compare)")
+                    help=f"the encoder layer the reader reads (default {READING_LAYER}, the last; 9: the cheaper pass, measured and not kept)")
     ap.add_argument("--features-cache", type=Path, default=None,
                     help="keep the collected features in this file and reuse them (to refit without recollecting)")
     args = ap.parse_args()

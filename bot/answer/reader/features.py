@@ -209,8 +209,8 @@ def alignment(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> tuple
 
 
 def meaning(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> float:
-    """The cosine of question and sentence as wholes: the means of their (unit) token states, from the
-    reader's own pass (``ReaderWeights.reading_layer``), not the retrieval's pooled vectors."""
+    """The cosine of question and sentence as wholes: the means of their (unit) token states at the
+    reader's layer (``ReaderWeights.reading_layer``), not pooled vectors."""
     if not len(question_tokens) or not len(sentence_tokens):
         return 0.0
     a, b = question_tokens.mean(axis=0), sentence_tokens.mean(axis=0)
