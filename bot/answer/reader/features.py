@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class Featurizer:
             keys = word_keys(c.text)
             aid = c.article.id
             if aid not in names_in_article:
-                names_in_article[aid] = names_share(q.names, word_keys(c.article.text) | word_keys(c.article.title))
+                names_in_article[aid] = names_share(q.names, article_keys(c.article.text, c.article.title))
             own = [t for t in terms if t not in q_set and not term_in(t, q_set)]
             row = m[i]
             row[col["coverage"]] = exact
@@ -215,6 +216,12 @@ def meaning(question_tokens: np.ndarray, sentence_tokens: np.ndarray) -> float:
         return 0.0
     a, b = question_tokens.mean(axis=0), sentence_tokens.mean(axis=0)
     return float(np.einsum("d,d->", a, b) / max(float(np.sqrt(np.einsum("d,d->", a, a) * np.einsum("d,d->", b, b))), 1e-12))
+
+
+@lru_cache(maxsize=1024)
+def article_keys(text: str, title: str) -> frozenset[str]:
+    """The name keys of an article's text and title, for every question that retrieves it."""
+    return word_keys(text) | word_keys(title)
 
 
 def mentioned_in_question(text: str, q: QuestionAnalysis) -> bool:

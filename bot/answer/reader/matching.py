@@ -39,8 +39,20 @@ def similar_keys(a: str, b: str) -> bool:
     return m.real_quick_ratio() >= 0.8 and m.quick_ratio() >= 0.8 and m.ratio() >= 0.8
 
 
-def word_keys(text: str) -> set[str]:
-    return {name_key(w) for w in WORD.findall(text)}
+@lru_cache(maxsize=4096)
+def word_keys(text: str) -> frozenset[str]:
+    """The name keys of a text's words; kept for the texts that recur question after question (an
+    article's whole text is read for every question that retrieves it)."""
+    return frozenset(name_key(w) for w in WORD.findall(text))
+
+
+@lru_cache(maxsize=4096)
+def _by_initial(keys: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """``keys`` grouped by first letter: a near spelling shares its first letter (``_part_in``)."""
+    groups: dict[str, list[str]] = {}
+    for k in keys:
+        groups.setdefault(k[:1], []).append(k)
+    return {initial: tuple(ks) for initial, ks in groups.items()}
 
 
 def name_parts(name: str) -> list[str]:
@@ -57,11 +69,12 @@ def name_in(name: str, keys: set[str]) -> bool:
     return _part_in(parts[-1], keys) or all(_part_in(p, keys) for p in parts)
 
 
-def _part_in(part: str, keys: set[str]) -> bool:
+def _part_in(part: str, keys: set[str] | frozenset[str]) -> bool:
     if part in keys:
         return True
     # near spellings share their first letter and are of a similar length (a cheap filter first)
-    return any(k[:1] == part[:1] and abs(len(k) - len(part)) <= 4 and similar_keys(part, k) for k in keys)
+    same_initial = _by_initial(keys).get(part[:1], ()) if isinstance(keys, frozenset) else keys
+    return any(k[:1] == part[:1] and abs(len(k) - len(part)) <= 4 and similar_keys(part, k) for k in same_initial)
 
 
 def names_share(names: tuple[str, ...], keys: set[str]) -> float:
@@ -78,10 +91,23 @@ def derived(term: str, other: str) -> bool:
     return len(short) >= 4 and long_.startswith(short) and (len(short) >= 5 or len(long_) - len(short) <= 3)
 
 
+@lru_cache(maxsize=8192)
+def _by_prefix(terms: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """``terms`` of four letters or more, grouped by their first four: two terms of one family
+    (``derived``) share them."""
+    groups: dict[str, list[str]] = {}
+    for t in terms:
+        if len(t) >= 4:
+            groups.setdefault(t[:4], []).append(t)
+    return {prefix: tuple(ts) for prefix, ts in groups.items()}
+
+
 def term_in(term: str, terms: set[str] | frozenset[str]) -> bool:
     if term in terms:
         return True
     if len(term) < 4:
         return False
+    if isinstance(terms, frozenset):  # a sentence's, a passage's or the question's terms, met again and again
+        return any(derived(term, t) for t in _by_prefix(terms).get(term[:4], ()))
     return any(derived(term, t) for t in terms)
 
