@@ -116,6 +116,19 @@ for _type, _words in {
 PLURAL_QUESTION = re.compile(r"\b(quels|quelles|lesquels|lesquelles)\b|\b(list|liste|"
                              r"enumere|cite(z)?|name the)\b", re.IGNORECASE)
 
+#: a question that asks how long something lasted or has lasted (folded text): its answer is a
+#: figure with a unit of time ("vingt ans", "six semaines"), not any figure ("les deux pays")
+DURATION_QUESTION = re.compile(
+    r"\bcombien de temps\b|\bcombien d'(annees|ans|heures)\b|\bcombien de (mois|semaines|jours|nuits|minutes|"
+    r"secondes|siecles|decennies|millenaires|saisons)\b|\bquelle (est |etait |fut |sera )?(la )?duree\b|"
+    r"\bhow long\b|\bhow many (years|months|weeks|days|nights|hours|minutes|seconds|centuries|decades)\b")
+#: units of time (folded), the last word of a figure that answers a ``DURATION_QUESTION``
+TIME_UNITS = frozenset(
+    "an ans annee annees mois semaine semaines jour jours journee journees nuit nuits heure heures minute minutes "
+    "seconde secondes siecle siecles decennie decennies millenaire millenaires saison saisons year years month "
+    "months week weeks day days night nights hour hours second seconds century centuries decade decades h min mn j "
+    "hr hrs yr yrs sec".split())
+
 #: English auxiliaries: "What *did* Netanyahu ask…" has no head noun
 AUXILIARIES = frozenset({"did", "does", "do", "will", "would", "can", "could", "should", "shall", "may", "might",
                          "must", "has", "have", "had", "is", "are", "was", "were"})

@@ -9,8 +9,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.answer.reader.lexicon import (AUXILIARIES, CALENDAR, HEAD_NOUN, HEAD_NOUN_TYPES, NOT_NAMES, PLURAL_QUESTION,
-                                       QUESTION_STOPWORDS, WH_PATTERNS, WORD, detect_language)
+from bot.answer.reader.lexicon import (AUXILIARIES, CALENDAR, DURATION_QUESTION, HEAD_NOUN, HEAD_NOUN_TYPES, NOT_NAMES,
+                                       PLURAL_QUESTION, QUESTION_STOPWORDS, WH_PATTERNS, WORD, detect_language)
 from index.keyword import Analyzer, fold
 
 
@@ -34,6 +34,8 @@ class QuestionAnalysis:
     words: frozenset[str] = field(default_factory=frozenset)
     #: the analysed term of the head noun, when it is a content term
     head_term: str | None = None
+    #: a "how many" that asks how long ("Combien de temps…", "How long…"): a figure of time answers
+    asks_duration: bool = False
 
 
 @lru_cache(maxsize=8)
@@ -172,4 +174,5 @@ def analyse(question: str, keyword_language: str = "french") -> QuestionAnalysis
             language == "en" and english_plural(_start(text), {fold(w) for n in names for w in WORD.findall(n)})),
         head_noun=head, names=tuple(names), terms=terms, focus=focus,
         words=frozenset(fold(w) for w in WORD.findall(text)), head_term=head_terms[0] if head_terms else None,
+        asks_duration=kind == "number" and bool(DURATION_QUESTION.search(fold(text).replace("’", "'"))),
     )

@@ -54,6 +54,31 @@ def test_a_figure_is_the_answer_to_how_many(seeds_reader, seeds_store, embedder)
     assert r.answerable > seeds_reader.weights.refusal_threshold
 
 
+def test_how_long_is_answered_by_a_figure_of_time(seeds_reader):
+    """"How long is the agreement?" is answered "vingt ans", not "deux" of "les deux pays" (it was, over
+    the seeds); a sentence with no figure of time holds no answer, and a figure that counts nothing
+    named still may ("Combien de jours… ?" "29,27")."""
+    how_long = analyse("How long is the partnership agreement?")
+    sentence = "Les deux pays ont conclu un accord de partenariat d'une durée de vingt ans."
+    assert seeds_reader.span(how_long, sentence).text == "vingt ans"
+    span, _, typed = seeds_reader._best_span(how_long, "Les deux pays ont conclu un accord de partenariat.")
+    assert span is None and not typed
+    days = analyse("Combien de jours séparent deux nouvelles lunes ?")
+    assert seeds_reader.span(days, "Selon Kidinnu, la lunaison moyenne est de 29,27 selon les tablettes.").text == "29,27"
+
+
+@pytest.mark.parametrize("question", ["Dans quel parti Edward Dickinson Baker s'investit il ?",
+                                      "A qui s'opposait Edward Dickinson Baker ?"])
+def test_a_date_never_answers_who_or_which_party(seeds_reader, question):
+    """PIAF's tune half: a biography's first line answered these "**24 février**" (a figure with its
+    "unit" to the value finder), then, figures ruled out, "**février**" (the span scorer's own
+    choices). A date or a figure never names a person or a party."""
+    sentence = ("Edward Dickinson Baker (24 février 1811 - 21 octobre 1861) est un politicien américain né en "
+                "Angleterre, un avocat et un chef militaire.")
+    span = seeds_reader.span(analyse(question), sentence)
+    assert span is None or not any(word in span.text for word in ("24", "1811", "février", "octobre")), span
+
+
 def test_how_many_is_never_answered_in_bold_by_a_phrase(seeds_reader, seeds_store, embedder):
     """The seeds give no count of arrests: whatever is quoted, "en raison de la chute du rial" is
     not the answer in bold (it was)."""

@@ -67,6 +67,17 @@ def test_list_questions(question, is_list):
     assert analyse(question).is_list is is_list
 
 
+@pytest.mark.parametrize("question, asks", [
+    ("Combien de temps a duré le stage ?", True), ("How long is the partnership agreement?", True),
+    ("Quelle est la durée de l'accord ?", True), ("Depuis combien d'années est-il mort ?", True),
+    ("For how many years was he in office?", True), ("Pendant combien de jours ?", True),
+    ("Combien de victimes les frappes ont-elles faites ?", False), ("How many drones has Iran delivered?", False),
+    ("Quand l'accord a-t-il été signé ?", False),
+])
+def test_a_how_long_question_asks_for_a_duration(question, asks):
+    assert analyse(question).asks_duration is asks
+
+
 def test_names_and_terms():
     q = analyse("Qui Shoigu a-t-il rencontré à Téhéran le 5 août 2024 ?")
     assert q.names == ("Shoigu", "Téhéran")
