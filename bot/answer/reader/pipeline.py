@@ -242,8 +242,8 @@ class Reader:
                 return None, probability, False
             best = max(of_kind, key=lambda k: scores[k])
         contradicting = CONTRADICTING.get(q.answer_type, ())
-        if contradicting and _contradicts(doc, spans[best], contradicting):  # never a date for "qui", a person for "où"
-            allowed = [k for k, span in enumerate(spans) if not _contradicts(doc, span, contradicting)]
+        if contradicting and _contradicts(doc, spans[best], spans, contradicting):  # no date for "qui", no person for "où"
+            allowed = [k for k, span in enumerate(spans) if not _contradicts(doc, span, spans, contradicting)]
             if not allowed:
                 return None, probability, bool(of_kind)
             best = max(allowed, key=lambda k: scores[k])
@@ -419,11 +419,19 @@ CONTRADICTING = {"person": ("value:date", "value:number"), "organisation": ("val
                  "place": ("value:date", "value:number", "PER"), "date": ("PER", "LOC")}
 
 
-def _contradicts(doc, span: tuple[int, int, str], contradicting: tuple[str, ...]) -> bool:
-    """Is this span of a kind that cannot answer (``CONTRADICTING``)? A month or a weekday alone
-    ("février") is a date, whatever kind of span it came as (not one that is also a name: "Mars")."""
+def _contradicts(doc, span: tuple[int, int, str], spans: list[tuple[int, int, str]],
+                 contradicting: tuple[str, ...]) -> bool:
+    """Is this span of a kind that cannot answer (``CONTRADICTING``), or such a span behind a
+    preposition or a determiner ("par Israel Valley" when spaCy tags "Israel Valley" PER)? A month
+    or a weekday alone ("février") is a date, whatever kind of span it came as (not one that is also
+    a name: "Mars")."""
     i, j, kind = span
     if _of_kind(kind, contradicting):
+        return True
+    k = i
+    while k < j - 1 and doc[k].pos_ in ("ADP", "DET"):
+        k += 1
+    if k > i and any(a == k and b == j and _of_kind(other, contradicting) for a, b, other in spans):
         return True
     words = WORD.findall(fold(doc[i:j].text))
     return ("value:date" in contradicting and bool(words) and all(w in CALENDAR or w.isdigit() for w in words)

@@ -79,6 +79,16 @@ def test_a_date_never_answers_who_or_which_party(seeds_reader, question):
     assert span is None or not any(word in span.text for word in ("24", "1811", "février", "octobre")), span
 
 
+def test_a_person_never_answers_where_nor_behind_a_preposition(seeds_reader):
+    """spaCy's small model tags the outlet "Israel Valley" PER: "où" was answered "**Israel Valley**",
+    then, persons ruled out, "**par Israel Valley**"; the place is the Knesset."""
+    sentence = ("Netanyahou a réaffirmé devant la Knesset que toute attaque contre Israël entraînerait de lourdes "
+                "conséquences, comme rapporté par Israel Valley.")
+    q = analyse("Where did Netanyahu warn that any attack on Israel would have heavy consequences?")
+    span = seeds_reader.span(q, sentence)
+    assert span is not None and "Israel Valley" not in span.text, span
+
+
 def test_how_many_is_never_answered_in_bold_by_a_phrase(seeds_reader, seeds_store, embedder):
     """The seeds give no count of arrests: whatever is quoted, "en raison de la chute du rial" is
     not the answer in bold (it was)."""
