@@ -167,6 +167,8 @@ CALENDAR = frozenset({
     "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 })
+#: month names that are also names of people or places ("Mars", "May"): alone, not a date
+CALENDAR_ALSO_NAMES = frozenset({"mars", "mai", "may", "march", "april", "june", "august"})
 
 #: days of the week, numbered from Monday (news dates events by them: "s'est rendu lundi à Téhéran")
 WEEKDAYS: dict[str, int] = {

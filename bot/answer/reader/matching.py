@@ -39,14 +39,14 @@ def similar_keys(a: str, b: str) -> bool:
     return m.real_quick_ratio() >= 0.8 and m.quick_ratio() >= 0.8 and m.ratio() >= 0.8
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def word_keys(text: str) -> frozenset[str]:
-    """The name keys of a text's words; kept for the texts that recur question after question (an
-    article's whole text is read for every question that retrieves it)."""
+    """The name keys of a text's words; kept for the sentences that recur question after question.
+    (The caches here are bounded for a bot that runs for months: a sentence's keys take ~2 KB.)"""
     return frozenset(name_key(w) for w in WORD.findall(text))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _by_initial(keys: frozenset[str]) -> dict[str, tuple[str, ...]]:
     """``keys`` grouped by first letter: a near spelling shares its first letter (``_part_in``)."""
     groups: dict[str, list[str]] = {}
@@ -91,7 +91,7 @@ def derived(term: str, other: str) -> bool:
     return len(short) >= 4 and long_.startswith(short) and (len(short) >= 5 or len(long_) - len(short) <= 3)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _by_prefix(terms: frozenset[str]) -> dict[str, tuple[str, ...]]:
     """``terms`` of four letters or more, grouped by their first four: two terms of one family
     (``derived``) share them."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from bot.answer.reader.candidates import Candidate, candidates
 from bot.answer.reader.features import FEATURES, LEXICAL, Featurizer, alignment, meaning, mentioned_in_question
-from bot.answer.reader.lexicon import CALENDAR, FACTOID_TYPES, NUMBER_WORDS, TIME_UNITS, WORD
+from bot.answer.reader.lexicon import CALENDAR, CALENDAR_ALSO_NAMES, FACTOID_TYPES, NUMBER_WORDS, TIME_UNITS, WORD
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
@@ -435,11 +435,7 @@ def _contradicts(doc, span: tuple[int, int, str], spans: list[tuple[int, int, st
         return True
     words = WORD.findall(fold(doc[i:j].text))
     return ("value:date" in contradicting and bool(words) and all(w in CALENDAR or w.isdigit() for w in words)
-            and not set(words) <= _ALSO_NAMES)
-
-
-#: month names that are also names of people or places
-_ALSO_NAMES = frozenset({"mars", "mai", "may", "march", "april", "june", "august"})
+            and not set(words) <= CALENDAR_ALSO_NAMES)
 
 
 def _unit(doc, i: int, j: int) -> tuple[str | None, str | None]:
