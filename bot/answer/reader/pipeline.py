@@ -217,12 +217,13 @@ class Reader:
     def _best_span(self, q: QuestionAnalysis, sentence: str) -> tuple[SpanCandidate | None, float, bool]:
         """(best span, its probability, whether the sentence holds an answer of the asked-for type).
         A span made only of the question's own words never answers it, and a phrase never answers
-        "how many": the sentence's best figure does, or no span (the scorer's own choice keeps its
-        probability, which the answerability model reads).
+        "how many": the sentence's best figure does — for "how long", its best figure of time —, or
+        no span (the scorer's own choice keeps its probability, which the answerability model reads).
 
         Only figures are held to their kind: "qui" and "quand" questions are often answered by a
         group or an event (PIAF: "Qui apporte une aide financière à Poutrincourt ?" "Jésuites"),
-        and holding them to a person or a date cost span F1 on PIAF's tune half."""
+        and holding them to a person or a date cost span F1 on PIAF's tune half. The other types
+        are only kept from a kind that contradicts them (``CONTRADICTING``: no date for "qui")."""
         doc = self.nlp.parse(sentence)
         spans, design = self.span_rows(q, doc)
         if not spans:
