@@ -50,6 +50,14 @@ class Embedder(Protocol):
         which then need not read the question again. None where a backend cannot give both at once."""
         ...
 
+    def fine_tuned(self, model_id: str, deltas: dict):
+        """An encoder with this model's tables and its layers moved by ``deltas`` (named as in the
+        model's state dict), reading two texts together (``PackedBertEncoder.read_pairs``), if this
+        embedder runs ``model_id`` in this process with Kiosque's own encoder; None otherwise (an
+        embedding server, sentence-transformers, another model): a model fine-tuned from the
+        built-in one (the reader's reading model) then goes unused."""
+        ...
+
     def describe(self) -> dict:
         """Model, backend, precision, device: what `kiosque status` shows."""
         ...
@@ -103,6 +111,9 @@ class LazyEmbedder:
 
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
+
+    def fine_tuned(self, model_id: str, deltas: dict):
+        return self.inner.fine_tuned(model_id, deltas)
 
     def describe(self) -> dict:
         return self.inner.describe()

@@ -99,5 +99,8 @@ class CachedEmbedder:
     def token_count(self, text: str) -> int:
         return self.inner.token_count(text)
 
+    def fine_tuned(self, model_id: str, deltas: dict):
+        return self.inner.fine_tuned(model_id, deltas)
+
     def describe(self) -> dict:
         return {**self.inner.describe(), "cache": str(self.cache.path)}

@@ -135,6 +135,9 @@ class OpenAIEmbedder:
         """An embeddings endpoint returns one pooled vector per text, never token states."""
         return None
 
+    def fine_tuned(self, model_id: str, deltas: dict) -> None:
+        return None
+
     def describe(self) -> dict:
         return {
             "model": self.model_name, "backend": "openai-compatible server", "endpoint": self.base_url,

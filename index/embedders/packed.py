@@ -204,8 +204,6 @@ class PackedBertEncoder:
                                       "lacks here; use auto or fp32 (KIOSQUE_EMBED_PRECISION)")
         self.prepacked = (not int8 and _prepacked_linear_available(dtype)) if prepack is None else prepack
 
-        def linear(w, b):
-            return _Int8Linear(w, b) if int8 else _Linear(w, b, dtype, self.prepacked)
         self._workers = None
         self._busy = threading.Lock()  # one batch at a time: calls from several threads would fight for the cores
 
@@ -220,8 +218,18 @@ class PackedBertEncoder:
         self.position = sd["embeddings.position_embeddings.weight"].to(f32)
         self.token_type = sd["embeddings.token_type_embeddings.weight"][0].to(f32)
         self.emb_ln = (sd["embeddings.LayerNorm.weight"].to(f32), sd["embeddings.LayerNorm.bias"].to(f32))
-        self.layers = []
-        for i in range(int(c["num_hidden_layers"])):
+        self.layer_count = int(c["num_hidden_layers"])
+        self.layers = self._build_layers(sd)
+
+    def _linear(self, w, b):
+        return _Int8Linear(w, b) if self.precision == "int8" else _Linear(w, b, self.dtype, self.prepacked)
+
+    def _build_layers(self, sd: dict) -> list[dict]:
+        """The transformer layers from a state dict (BertModel names, ``bert.`` prefix removed)."""
+        import torch
+
+        layers = []
+        for i in range(self.layer_count):
             p = f"encoder.layer.{i}."
 
             def g(name, p=p):
@@ -231,14 +239,39 @@ class PackedBertEncoder:
             scale = torch.tensor([1.0 / math.sqrt(self.hidden // self.heads), 1.0, 1.0]).repeat_interleave(self.hidden)
             qkv_w = torch.cat([g(f"attention.self.{n}.weight") for n in ("query", "key", "value")]) * scale[:, None]
             qkv_b = torch.cat([g(f"attention.self.{n}.bias") for n in ("query", "key", "value")]) * scale
-            self.layers.append({
-                "qkv": linear(qkv_w, qkv_b),
-                "out": linear(g("attention.output.dense.weight"), g("attention.output.dense.bias")),
-                "ln1": (g("attention.output.LayerNorm.weight").to(dtype), g("attention.output.LayerNorm.bias").to(dtype)),
-                "up": linear(g("intermediate.dense.weight"), g("intermediate.dense.bias")),
-                "down": linear(g("output.dense.weight"), g("output.dense.bias")),
-                "ln2": (g("output.LayerNorm.weight").to(dtype), g("output.LayerNorm.bias").to(dtype)),
+            layers.append({
+                "qkv": self._linear(qkv_w, qkv_b),
+                "out": self._linear(g("attention.output.dense.weight"), g("attention.output.dense.bias")),
+                "ln1": (g("attention.output.LayerNorm.weight").to(self.dtype), g("attention.output.LayerNorm.bias").to(self.dtype)),
+                "up": self._linear(g("intermediate.dense.weight"), g("intermediate.dense.bias")),
+                "down": self._linear(g("output.dense.weight"), g("output.dense.bias")),
+                "ln2": (g("output.LayerNorm.weight").to(self.dtype), g("output.LayerNorm.bias").to(self.dtype)),
             })
+        return layers
+
+    def fine_tuned(self, deltas: dict) -> PackedBertEncoder:
+        """This encoder with its transformer layers moved by ``deltas`` (float tensors named as in
+        the model's state dict, ``encoder.layer.N.…``; a layer weight without one stays as it is),
+        sharing its embedding tables, tokenizer and precision: a model fine-tuned from this one
+        costs its layers' memory (~40 MB), not another vocabulary (~380 MB)."""
+        import copy
+
+        import torch
+        from safetensors import safe_open
+
+        base = {}
+        with safe_open(str(self.folder / "model.safetensors"), framework="pt") as f:
+            for key in f.keys():
+                name = key.removeprefix("bert.")
+                if name.startswith("encoder.layer."):
+                    base[name] = f.get_tensor(key).to(torch.float32)
+        unknown = set(deltas) - set(base)
+        if unknown:
+            raise ValueError(f"deltas for weights the model lacks: {sorted(unknown)[:3]}")
+        moved = {k: v + deltas[k].to(torch.float32) if k in deltas else v for k, v in base.items()}
+        other = copy.copy(self)  # the lock and attention workers stay shared: one batch at a time on the cores
+        other.layers = other._build_layers(moved)
+        return other
 
     # -- tokens -----------------------------------------------------------------------------------
     def tokenize(self, texts: Sequence[str]) -> list[np.ndarray]:
@@ -379,6 +412,25 @@ class PackedBertEncoder:
             pooled, (states,) = self.forward(seqs, with_tokens=True, tokens_after=layer)
         return pooled.numpy()[0], _unit_rows(states[self._prompt_tokens(prompt) : -1].numpy())
 
+    def read_pairs(self, pairs: Sequence[tuple[str, str]], *, max_tokens: int) -> list[tuple[np.ndarray, list]]:
+        """Each pair read as one text (the tokenizer's pair template: ``<s> a </s></s> b </s>``), cut
+        to ``max_tokens`` from the end of its second text: per pair, the last layer's token states
+        (float32 ``[tokens, hidden]``) and the tokenizer's ``Encoding`` (offsets, sequence ids)."""
+        import torch
+
+        if not pairs:
+            return []
+        encodings = self.tokenizer.encode_batch([tuple(p) for p in pairs])
+        seqs = []
+        for enc in encodings:
+            ids = enc.ids
+            if len(ids) > max_tokens:
+                ids = ids[: max_tokens - 1] + ids[-1:]
+            seqs.append(np.asarray(ids, dtype=np.int64))
+        with self._busy, torch.inference_mode():
+            _, states = self.forward(seqs, with_tokens=True)
+        return [(s.numpy(), enc) for s, enc in zip(states, encodings)]
+
     @functools.lru_cache(maxsize=8)  # noqa: B019 (one encoder per model, kept for the process)
     def _prompt_tokens(self, prompt: str) -> int:
         """Tokens before a text's own: [CLS] and the prompt's pieces."""
@@ -430,6 +482,9 @@ class PackedEmbedder:
 
     def token_count(self, text: str) -> int:
         return self.encoder.token_count(self._passage_prompt + text)
+
+    def fine_tuned(self, model_id: str, deltas: dict) -> PackedBertEncoder | None:
+        return self.encoder.fine_tuned(deltas) if model_id == self.model_name else None
 
     def describe(self) -> dict:
         import torch

@@ -97,6 +97,10 @@ class SentenceTransformerEmbedder:
     def token_count(self, text: str) -> int:
         return len(self._st.tokenizer(self._passage_prompt + text)["input_ids"])
 
+    def fine_tuned(self, model_id: str, deltas: dict) -> None:
+        """sentence-transformers' model is not Kiosque's encoder: no fine-tuned layers on it."""
+        return None
+
     def describe(self) -> dict:
         import torch
 
