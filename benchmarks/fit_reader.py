@@ -25,7 +25,11 @@ What is fitted, each on its own labels:
   unanswerable);
 - the answer-span scorer: a listwise (softmax) model over the spans of the gold sentence, targets
   the squared SQuAD F1 of each span;
-- how many sentences to shortlist, and when a second sentence is quoted: grid searches on tune.
+- how many sentences to shortlist, and when a second sentence is quoted: grid searches on tune;
+- with ``--readings`` (the reading model's readings of every tune question's shortlist by a model
+  that did not train on it: ``train_reading_model.py``), the models of a reader with its reading
+  model: the second stage and the answerability model with its features, and how much its span
+  scores weigh beside the span scorer's (a grid on the span F1 within the gold sentence).
 """
 
 from __future__ import annotations
@@ -44,9 +48,11 @@ import numpy as np
 from common import ROOT, contains_answer, load_piaf, piaf_halves, span_f1
 
 from bot.answer.reader.features import ALIGNMENT, CROSS_LINGUAL, FEATURES, LEXICAL, relative_to_shortlist  # noqa: E402
-from bot.answer.reader.pipeline import ANSWERABILITY, SPAN_DESIGN, Reader, answerability_features  # noqa: E402
+from bot.answer.reader.comprehension import SentenceReading  # noqa: E402
+from bot.answer.reader.pipeline import (ANSWERABILITY, READ_ANSWERABILITY, READING, SPAN_DESIGN, Features,  # noqa: E402
+                                        Reader, answerability_features, reading_features)
 from bot.answer.reader.question import analyse  # noqa: E402
-from bot.answer.reader.weights import LinearModel, ReaderWeights  # noqa: E402
+from bot.answer.reader.weights import LinearModel, ReaderWeights, ReadingWeights  # noqa: E402
 
 #: language-independent question-level features, for the cross-lingual answerability model
 ANSWERABILITY_CROSS_LINGUAL = ("best_probability", "second_probability", "best_dense_excess", "best_kind",
@@ -164,7 +170,24 @@ NON_NEGATIVE = {
     "head_term_here", "align_mean", "align_min", "align_gap", "align_rank_here", "best_probability", "best_coverage",
     "best_dense", "best_dense_excess", "best_kind", "best_context", "max_coverage", "max_dense", "max_passage_coverage",
     "focus_complete", "names_complete", "complete", "best_names_article", "best_names_here",
+    "read_answer", "read_gap", "read_top", "read_max",
 }
+#: how much the reading model's span scores may weigh beside the span scorer's (log-probabilities both)
+SPAN_WEIGHTS = (0.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+class RememberedReadings:
+    """The reading model's readings, from ``train_reading_model.py read`` files (None where a pair
+    was not read)."""
+
+    def __init__(self, paths: list[Path]):
+        self.readings: dict[tuple[str, str], SentenceReading] = {}
+        for path in paths:
+            for pair, (answer, starts, ends, offsets) in pickle.loads(path.read_bytes())["readings"].items():
+                self.readings[pair] = SentenceReading(answer, starts, ends, offsets)
+
+    def read(self, question: str, sentences: list[str]) -> list[SentenceReading | None]:
+        return [self.readings.get((question, s)) for s in sentences]
 NON_POSITIVE = {"rarest_missing", "best_rarest_missing", "missing_number", "missing_date", "missing_name"}
 
 
@@ -263,6 +286,8 @@ def main() -> None:
                     help=f"the encoder layer the reader reads (default {READING_LAYER}, the last; 9: the cheaper pass, measured and not kept)")
     ap.add_argument("--features-cache", type=Path, default=None,
                     help="keep the collected features in this file and reuse them (to refit without recollecting)")
+    ap.add_argument("--readings", type=Path, nargs="*", default=[],
+                    help="the reading model's out-of-fold readings (train_reading_model.py read): fit its models too")
     args = ap.parse_args()
 
     from piaf import build, stores_without
@@ -398,6 +423,10 @@ def main() -> None:
     threshold_xl, at_threshold_xl = threshold_for(answerable_xl, Qx_xl[:, xl_idx], Qy_xl, ANSWERABILITY_CROSS_LINGUAL)
     threshold_pooled, at_threshold_pooled = threshold_for(answerable_pooled, Qx_pooled, Qy_pooled, ANSWERABILITY)
 
+    reading_weights, reading_figures = None, {}
+    if args.readings:
+        reading_weights, reading_figures = fit_reading(data, rows_of, RememberedReadings(args.readings), span, reader,
+                                                       threshold_for)
     weights = ReaderWeights(
         lexical=first, sentence=sentence, sentence_without_tokens=sentence_without_tokens,
         sentence_cross_lingual=sentence_xl, answerable=answerable_model,
@@ -418,13 +447,80 @@ def main() -> None:
                 "at_threshold_without_tokens": at_threshold_pooled,
                 "span_f1_in_gold_sentence": float(np.mean(span_scores)),
                 "cross_lingual_shortlist": cross_lingual_curve,
+                **reading_figures,
             },
         },
+        reading=reading_weights,
     )
     args.out.write_text(weights.to_json() + "\n", encoding="utf-8")
     print(json.dumps(weights.provenance["tune_figures"], indent=1))
     print(f"wrote {args.out}")
     app.close()
+
+
+def fit_reading(data: list[dict], rows_of: dict, readings: RememberedReadings, span: LinearModel, reader: Reader,
+                threshold_for) -> tuple[ReadingWeights, dict]:
+    """The models of a reader with its reading model, on out-of-fold readings: the second stage
+    (``FEATURES`` + ``READING``), the span weight (the span F1 within each question's first gold
+    sentence, the reader's own span choice), the answerability model and its threshold."""
+    def features(d: dict) -> Features:
+        rows = rows_of[id(d)]
+        full = d["X"].copy()
+        full[rows] = with_gap(d["X"], rows)
+        return Features(d["cands"], full, np.zeros(0), rows, True,
+                        readings.read(d["q"]["question"], [d["cands"][r].text for r in rows]))
+
+    answerable = [d for d in data if not d["removed"] and len(d["y"])]
+    names = FEATURES + READING
+    X = np.concatenate([np.hstack([f.matrix[f.rows], f.reading_rows()]) for f in map(features, answerable)])
+    y = np.concatenate([d["y"][rows_of[id(d)]] for d in answerable])
+    sentence = logistic(X, y, names)
+
+    def probabilities(f: Features) -> np.ndarray:
+        return sentence.probabilities(np.hstack([f.matrix[f.rows], f.reading_rows()]), names)
+
+    picks = float(np.mean([d["y"][rows_of[id(d)]][int(np.argmax(probabilities(features(d))))] for d in answerable]))
+    # the span weight: the reader's own choice in each first gold sentence, read by the reading model
+    gold = []
+    for d in answerable:
+        first_gold = next((c for c, ok in zip(d["cands"], d["y"]) if ok), None)
+        if first_gold is not None:
+            gold.append((d, first_gold, readings.read(d["q"]["question"], [first_gold.text])[0]))
+    span_f1_by_weight = {}
+    for weight in SPAN_WEIGHTS:
+        trial = Reader(reader.analyzer, reader.keyword_index, reader.embedder, reader.nlp, replace(
+            reader.weights, span=span, reading=ReadingWeights(sentence=sentence, answerable=sentence, span_weight=weight,
+                                                              refusal_threshold=0.0, further_quote_threshold=0.0)))
+        f1 = []
+        for d, c, r in gold:
+            found = trial.span(d["qa"], c.text) if r is None else trial._best_span(d["qa"], c.text, r)[0]
+            f1.append(max(span_f1(found.text if found else "", a) for a in d["q"]["answers"]))
+        span_f1_by_weight[weight] = float(np.mean(f1))
+        print(f"  span weight {weight}: span F1 in the gold sentence {100 * span_f1_by_weight[weight]:.2f}", flush=True)
+    span_weight = max(span_f1_by_weight, key=span_f1_by_weight.get)
+    located_by = Reader(reader.analyzer, reader.keyword_index, reader.embedder, reader.nlp, replace(
+        reader.weights, span=span, reading=ReadingWeights(sentence=sentence, answerable=sentence, span_weight=span_weight,
+                                                          refusal_threshold=0.0, further_quote_threshold=0.0)))
+    # answerability, as question_rows does for the others, the sentence located with its reading
+    feats, labels, right = [], [], []
+    for d in data:
+        if not len(d["y"]):
+            continue
+        f = features(d)
+        probs = probabilities(f)
+        b = int(np.argmax(probs))
+        quote, _, found = located_by.locate(d["qa"], d["cands"][f.rows[b]], f.reading(b))
+        values = {**answerability_features(d["qa"], f.matrix, f.rows, probs, b), **reading_features(f, b), **found}
+        feats.append([values.get(n, 0.0) for n in ANSWERABILITY + READ_ANSWERABILITY])
+        labels.append(not d["removed"])
+        right.append(not d["removed"] and contains_answer(quote.text, d["q"]["answers"]))
+    Qx, Qy, right = np.array(feats), np.array(labels), np.array(right)
+    answerable_model = logistic(Qx, right, ANSWERABILITY + READ_ANSWERABILITY)
+    threshold, at_threshold = threshold_for(answerable_model, Qx, Qy, ANSWERABILITY + READ_ANSWERABILITY)
+    weights = ReadingWeights(sentence=sentence, answerable=answerable_model, span_weight=span_weight,
+                             refusal_threshold=round(threshold, 4), further_quote_threshold=round(threshold, 4))
+    return weights, {"reading": {"first_sentence_holds_gold": picks, "best_sentence_contains_gold": float(np.mean(right[Qy])),
+                                 "span_f1_in_gold_sentence_by_weight": span_f1_by_weight, "at_threshold": at_threshold}}
 
 
 if __name__ == "__main__":

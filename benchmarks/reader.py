@@ -232,7 +232,8 @@ def main() -> None:
 
     from bot.answer.reader.weights import default_weights
 
-    default = default_weights().refusal_threshold
+    weights = default_weights()  # PIAF's questions and sentences are French: read by the reading model where it ships
+    default = weights.reading.refusal_threshold if weights.reading else weights.refusal_threshold
     curve = []
     if "reader, never refusing" in answers:
         curve = refusal_curve(*answers["reader, never refusing"], held)

@@ -160,6 +160,10 @@ class AnswerSettings(BaseModel):
     #: the reader refuses when its probability that the best sentence answers is below this; empty =
     #: the threshold fitted on PIAF (higher: refuses more and answers wrongly less; 0: never refuses)
     refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    #: read the shortlisted sentences with the reading model too (the built-in encoder fine-tuned to
+    #: read question and sentence together; with the built-in embedding model only): better sentences
+    #: and answer spans for ~one more encoder pass over four sentences an answer
+    reading_model: bool = True
     #: show the closest passages when refusing
     show_related_on_refusal: bool = True
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.answer.answerer import Answerer
 from bot.answer.generative import make_llm
+from bot.answer.reader.comprehension import load_reading_model
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.pipeline import Reader
 from bot.answer.reader.weights import default_weights
@@ -154,8 +155,10 @@ class Kiosque:
         threshold = self.settings.answer.refusal_threshold
         if threshold is not None:  # one strictness for answers in the question's language and across languages
             weights = replace(weights, refusal_threshold=threshold, refusal_threshold_cross_lingual=threshold,
-                              refusal_threshold_without_tokens=threshold)
-        return Reader(store.analyzer, store.keyword_index, self.embedder, self.nlp, weights)
+                              refusal_threshold_without_tokens=threshold,
+                              reading=weights.reading and replace(weights.reading, refusal_threshold=threshold))
+        reading = (lambda: load_reading_model(self.embedder)) if self.settings.answer.reading_model else None
+        return Reader(store.analyzer, store.keyword_index, self.embedder, self.nlp, weights, reading)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

@@ -112,21 +112,24 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def seeds_reader(seeds_store, embedder, nlp):
-    """The reader over the seeds store, with the fitted weights that ship."""
+    """The reader over the seeds store, with the fitted weights and the reading model that ship."""
+    from bot.answer.reader.comprehension import load_reading_model
     from bot.answer.reader.pipeline import Reader
     from bot.answer.reader.weights import default_weights
 
-    return Reader(seeds_store.analyzer, seeds_store.keyword_index, embedder, nlp, default_weights())
+    return Reader(seeds_store.analyzer, seeds_store.keyword_index, embedder, nlp, default_weights(),
+                  load_reading_model(embedder))
 
 
 def make_answerer(store, embedder, nlp, **kw):
-    """The answerer as the application builds it (reader with the shipped weights), over ``store``."""
+    """The answerer as the application builds it (reader with the shipped weights and reading model), over ``store``."""
     from bot.answer.answerer import Answerer
+    from bot.answer.reader.comprehension import load_reading_model
     from bot.answer.reader.pipeline import Reader
     from bot.answer.reader.weights import default_weights
     from index.retrieval import HybridRetriever
 
-    reader = Reader(store.analyzer, store.keyword_index, embedder, nlp, default_weights())
+    reader = Reader(store.analyzer, store.keyword_index, embedder, nlp, default_weights(), load_reading_model(embedder))
     return Answerer(HybridRetriever(store, embedder), reader, **kw)
 
 

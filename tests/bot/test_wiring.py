@@ -86,3 +86,30 @@ def test_the_answerer_and_the_judge_reach_the_llm_configured_once(tmp_path):
         assert request["headers"]["Authorization"] == "Bearer sk-test" and request["body"]["model"] == "house-model"
     assert (writer["body"]["temperature"], writer["body"]["max_tokens"]) == (0.3, 300)
     assert (judge["body"]["temperature"], judge["body"]["max_tokens"]) == (0.0, JUDGE_MAX_TOKENS)
+
+
+def test_the_reader_reads_with_the_reading_model_unless_settings_say_not(tmp_path, cache_dir, nlp, monkeypatch):
+    """The built-in embedder runs the shipped reading model; KIOSQUE_ANSWER_READING_MODEL=false (a
+    machine that needs the time more than the answers) and a refusal threshold set by hand both reach it."""
+    from bot.answer.reader.comprehension import ReadingModel
+
+    def reader(**kw):
+        app = Kiosque(load_settings(None, store__dir=tmp_path / "store", embed__cache_dir=cache_dir, **kw))
+        app.__dict__["nlp"] = nlp  # the session's spaCy pipeline: no second load
+        return app, app.reader
+
+    app, default = reader()
+    try:
+        assert isinstance(default.reading, ReadingModel) and default.weights.reading is not None
+    finally:
+        app.close()
+    app, without = reader(answer__reading_model=False)
+    try:
+        assert without.reading is None
+    finally:
+        app.close()
+    app, strict = reader(answer__refusal_threshold=0.9)
+    try:
+        assert strict.weights.reading.refusal_threshold == 0.9 == strict.weights.refusal_threshold
+    finally:
+        app.close()

@@ -37,11 +37,26 @@ class LinearModel:
         return matrix @ self.vector(names) + self.intercept
 
     def probabilities(self, matrix: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(matrix, names)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(matrix, names), -500.0, 500.0)))
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept + sum(c * values.get(n, 0.0) for n, c in zip(self.features, self.coef))
-        return 1.0 / (1.0 + math.exp(-z))
+        return 1.0 / (1.0 + math.exp(-min(max(z, -500.0), 500.0)))
+
+
+@dataclass(frozen=True)
+class ReadingWeights:
+    """The models the reader uses where its reading model runs (``comprehension.py``): fitted on
+    readings of tune questions by a model that did not train on them."""
+
+    #: the shortlist, second stage: ``FEATURES`` and the reading model's (``READING``)
+    sentence: LinearModel
+    #: does the located sentence answer? ``ANSWERABILITY`` and the reading model's (``READ_ANSWERABILITY``)
+    answerable: LinearModel
+    #: a span's score: the span scorer's log-probability plus this times the reading model's
+    span_weight: float
+    refusal_threshold: float
+    further_quote_threshold: float
 
 
 @dataclass(frozen=True)
@@ -83,16 +98,26 @@ class ReaderWeights:
     reading_layer: int
     #: where the numbers come from: data, split, command, date, and the figures they reached
     provenance: dict = field(default_factory=dict)
+    #: the models for a reader with its reading model (None: fitted without one)
+    reading: ReadingWeights | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
 
     @classmethod
     def from_dict(cls, data: dict) -> ReaderWeights:
-        models = {k: LinearModel(tuple(v["features"]), tuple(v["coef"]), v["intercept"])
-                  for k, v in data.items() if isinstance(v, dict) and "coef" in v}
-        rest = {k: v for k, v in data.items() if k not in models}
-        return cls(**models, **rest)
+        models = _models(data)
+        rest = {k: v for k, v in data.items() if k not in models and k != "reading"}
+        reading = data.get("reading")
+        if reading is not None:
+            reading_models = _models(reading)
+            reading = ReadingWeights(**reading_models, **{k: v for k, v in reading.items() if k not in reading_models})
+        return cls(**models, **rest, reading=reading)
+
+
+def _models(data: dict) -> dict[str, LinearModel]:
+    return {k: LinearModel(tuple(v["features"]), tuple(v["coef"]), v["intercept"])
+            for k, v in data.items() if isinstance(v, dict) and "coef" in v}
 
 
 @lru_cache(maxsize=1)

@@ -332,3 +332,31 @@ def test_the_question_read_by_retrieval_is_not_read_again(seeds_reader, seeds_st
     assert asked == [[], [q.text]]
     assert reused.rows == read_again.rows and reused.aligned and read_again.aligned
     assert abs(reused.matrix[reused.rows] - read_again.matrix[read_again.rows]).max() < 2e-3
+
+
+def test_the_reading_model_reads_the_shortlist_in_the_questions_language(seeds_reader, seeds_store, embedder):
+    """A French question's French sentences are read by the reading model, and the second stage and
+    the answerability model are those fitted with its readings; a sentence in another language than
+    the question is not read (it was fine-tuned on French questions) and keeps the cross-lingual models."""
+    import numpy as np
+
+    from bot.answer.reader.features import FEATURES
+    from bot.answer.reader.pipeline import READING
+    from index.retrieval import HybridRetriever
+
+    w = seeds_reader.weights.reading
+    assert seeds_reader.reading is not None and w is not None
+    retriever = HybridRetriever(seeds_store, embedder)
+    q = analyse("Comment s'appelle l'ambassadeur russe en poste en Israël ?")
+    f = seeds_reader.featurize(q, retriever.search(q.text, k=5))
+    assert f.readings and all((r is None) == f.cands[row].cross_lingual for r, row in zip(f.readings, f.rows))
+    read = [i for i, r in enumerate(f.readings) if r is not None]
+    probs = seeds_reader.sentence_probabilities(f)
+    fitted = w.sentence.probabilities(np.hstack([f.matrix[f.rows], f.reading_rows()]), FEATURES + READING)
+    assert read and np.allclose(probs[read], fitted[read])
+    judged = seeds_reader.answerability(q, f, probs, {}, best=read[0])
+    assert judged.refusal_threshold == w.refusal_threshold and "read_answer" in judged.features
+    english = analyse("What is the name of the Russian envoy posted in Israel?")
+    fe = seeds_reader.featurize(english, retriever.search(english.text, k=5))
+    assert all((r is None) == fe.cands[row].cross_lingual for r, row in zip(fe.readings, fe.rows))
+    assert any(r is None for r in fe.readings)

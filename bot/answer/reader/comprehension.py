@@ -1,0 +1,127 @@
+"""The reading model: the built-in encoder fine-tuned to read a question and a sentence together
+and point at the words that answer (start and end of a span, or none), as extractive QA models do.
+
+The features of the rest of the reader see each sentence apart from the question (shared words,
+cosines, token alignment); none of them sees that a sentence on topic misses by one relation. No
+such model installs offline (no cross-encoder or QA weights on PyPI), so Kiosque ships its own: the
+built-in e5-small's twelve layers fine-tuned on half of PIAF's tune questions
+(``benchmarks/train_reading_model.py``), stored as int8 differences from the built-in weights
+(``reading_model.safetensors``, ~21 MB) and applied to the embedder's own encoder when it runs that
+model in this process (``Embedder.fine_tuned``). Elsewhere (an embedding server,
+sentence-transformers, another model) the reader goes without it, on its own fitted weights.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "reading_model.safetensors"
+#: a span is at most this many tokens long (PIAF's answers: 95 % under 12)
+MAX_SPAN_TOKENS = 20
+
+
+@dataclass(frozen=True)
+class SentenceReading:
+    """What the reading model makes of one sentence for one question."""
+
+    #: how much likelier the best span is than "no answer here" (start + end logits, best span minus
+    #: the no-answer position's)
+    answer: float
+    #: start and end logits of the sentence's tokens, and each token's character offsets in the sentence
+    starts: np.ndarray
+    ends: np.ndarray
+    offsets: np.ndarray
+
+    def span_score(self, start: int, end: int) -> float:
+        """Start + end logits of the characters ``[start, end)`` of the sentence: the tokens they begin
+        and end in; very low where the span lies beyond what the model read (a cut sentence)."""
+        if not len(self.offsets):
+            return -1e4
+        first = int(np.searchsorted(self.offsets[:, 1], start, side="right"))
+        last = int(np.searchsorted(self.offsets[:, 0], end, side="left")) - 1
+        if first >= len(self.offsets) or last < first:
+            return -1e4
+        return float(self.starts[first] + self.ends[last])
+
+
+def best_span_score(starts: np.ndarray, ends: np.ndarray, max_tokens: int = MAX_SPAN_TOKENS) -> float:
+    """The highest start + end over spans of at most ``max_tokens`` tokens."""
+    if not len(starts):
+        return -1e4
+    grid = starts[:, None] + ends[None, :]
+    n = len(starts)
+    i, j = np.indices((n, n))
+    grid[(j < i) | (j - i >= max_tokens)] = -np.inf
+    return float(grid.max())
+
+
+class ReadingModel:
+    """Reads (question, sentence) pairs with a fine-tuned encoder and a start/end head."""
+
+    def __init__(self, encoder, head_weight: np.ndarray, head_bias: np.ndarray, *, query_prompt: str,
+                 passage_prompt: str, max_tokens: int, provenance: dict):
+        self.encoder = encoder
+        self.head_weight = head_weight.astype(np.float32)
+        self.head_bias = head_bias.astype(np.float32)
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.max_tokens = max_tokens
+        self.provenance = provenance
+
+    def read(self, question: str, sentences: list[str]) -> list[SentenceReading | None]:
+        """Each sentence's reading; None for one of which nothing was read (a question so long that
+        it fills the ``max_tokens`` the model reads)."""
+        pairs = [(self.query_prompt + question, self.passage_prompt + s) for s in sentences]
+        return [self._reading(states, enc) for states, enc in self.encoder.read_pairs(pairs, max_tokens=self.max_tokens)]
+
+    def _reading(self, states: np.ndarray, enc) -> SentenceReading | None:
+        logits = states @ self.head_weight.T + self.head_bias
+        null = float(logits[0, 0] + logits[0, 1])
+        skip = len(self.passage_prompt)
+        # the sentence's own tokens: second text, past its prompt, within what was read
+        keep = [k for k, (sid, (a, b)) in enumerate(zip(enc.sequence_ids, enc.offsets))
+                if sid == 1 and k < len(states) - 1 and b > skip]
+        if not keep:
+            return None
+        starts, ends = logits[keep, 0], logits[keep, 1]
+        offsets = np.array([(max(enc.offsets[k][0] - skip, 0), enc.offsets[k][1] - skip) for k in keep],
+                           dtype=np.int64).reshape(-1, 2)
+        return SentenceReading(best_span_score(starts, ends) - null, starts, ends, offsets)
+
+
+def load_reading_model(embedder, path: Path | None = None) -> ReadingModel | None:
+    """The shipped reading model on ``embedder``'s encoder, or None where the embedder cannot run it
+    (not the built-in model in this process) or the file is absent."""
+    import torch
+    from safetensors import safe_open
+
+    source = path or resources.files("bot.answer.reader").joinpath(MODEL_FILE)
+    if not Path(str(source)).exists():
+        return None
+    fine_tune = getattr(embedder, "fine_tuned", None)
+    if fine_tune is None:
+        return None
+    with safe_open(str(source), framework="pt") as f:
+        meta = f.metadata() or {}
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    deltas = {}
+    for key, value in tensors.items():
+        if key.startswith("delta."):
+            name = key.removeprefix("delta.")
+            scale = tensors.get(f"scale.{name}")
+            deltas[name] = value.to(torch.float32) * scale[:, None] if scale is not None else value.to(torch.float32)
+    encoder = fine_tune(meta.get("base_model", ""), deltas)
+    if encoder is None:
+        log.info("the reading model needs the built-in embedding model in this process: the reader goes without it")
+        return None
+    return ReadingModel(encoder, tensors["head.weight"].numpy(), tensors["head.bias"].numpy(),
+                        query_prompt=meta.get("query_prompt", "query: "), passage_prompt=meta.get("passage_prompt", "passage: "),
+                        max_tokens=int(meta.get("max_tokens", 128)), provenance=json.loads(meta.get("provenance", "{}")))

