@@ -404,8 +404,11 @@ class Reader:
                 known = [i.span.text for i in self._items(q, [best] + out)]
                 adds = not _covers(best, span) and not any(_same_item(span.text, k) for k in known)
             else:
+                # another article's answer must be about what the question names: "l'ambassadeur russe
+                # à l'ONU, Vassily Nebenzia" does not answer who is Russia's ambassador *in Israel*
                 adds = (best.span is not None and cand.article.id != best.candidate.article.id
-                        and _norm(span.text) != _norm(best.span.text) and not _covers(best, span))
+                        and _norm(span.text) != _norm(best.span.text) and not _covers(best, span)
+                        and found["names_complete"] == 1.0)
             if not adds:
                 continue
             if judged is None:

@@ -479,8 +479,10 @@ async def _answers_during_a_held_reindex(fake, start_bot, own_kiosque, inside, r
 # -- load -----------------------------------------------------------------------------------------
 async def test_twenty_concurrent_questions_never_delay_the_heartbeat(fake, start_bot, caplog):
     bot = await start_bot()
+    # five questions the seeds answer ("De quoi Choïgou a-t-il parlé au téléphone ?" was one until stop 32:
+    # its best sentences say that he called, not what about, and the reader now refuses it)
     questions = [SHOIGU, LETTER, "Qui est l'ambassadeur russe en Israël ?", "Pourquoi Poutine a-t-il appelé Netanyahu ?",
-                 "De quoi Choïgou a-t-il parlé au téléphone ?"] * 4
+                 "Où Ismail Haniyeh a-t-il été tué ?"] * 4
     users = [fake.alice, fake.bob, fake.carol]
     await asyncio.sleep(HEARTBEAT_MS / 1000 * 2)
     mark, start = fake.mark(), time.monotonic()
