@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -283,8 +283,9 @@ class Reader:
         are only kept from a kind that contradicts them (``CONTRADICTING``: no date for "qui").
 
         With the reading model's ``reading`` of the sentence, a span's score is the span scorer's
-        log-probability plus ``span_weight`` times the reading model's (PIAF's tune half: the spans
-        of the gold sentence hold the gold with F1 49.9 by the scorer alone, 56.6 both together)."""
+        log-probability plus ``span_weight`` times the reading model's (PIAF's tune half, out-of-fold
+        readings: the answer span in the gold sentence matches the gold with F1 48.1 without them,
+        56.5 with them at weight 0.5; docs/benchmarks.md, "Stop 32")."""
         doc = self.nlp.parse(sentence)
         spans, design = self.span_rows(q, doc)
         if not spans:
