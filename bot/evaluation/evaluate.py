@@ -78,6 +78,7 @@ def context_of(app) -> dict:
         "rrf_k": s.retrieval.rrf_k,
         "nlp_model": s.answer.nlp_model,
         "reader_weights": _reader_weights_digest(),
+        "reading_model": s.answer.reading_model,
     }
     if s.answer.mode == "generative":
         settings.update(llm_provider=s.llm.provider, llm_model=s.llm.model)
