@@ -306,7 +306,8 @@ def main() -> None:
             p.add_argument("--out", type=Path, required=True)
         else:
             p.add_argument("--model", type=Path, required=True)
-            p.add_argument("--out", type=Path, default=None if name == "export" else None, required=name == "read")
+            p.add_argument("--out", type=Path, default=None, required=name == "read",
+                           help="read: where the readings go; export: the model file (default: the shipped one)")
     args = ap.parse_args()
     {"train": train, "read": read, "export": export}[args.command](args)
 
