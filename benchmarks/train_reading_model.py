@@ -1,5 +1,5 @@
 """Train the reader's reading model: the built-in e5-small fine-tuned as an extractive QA model over
-(question, sentence) pairs of PIAF's tune half, then export it as int8 differences from the built-in
+(question, sentence) pairs of PIAF's tune half, then export it as int4 differences from the built-in
 weights (``bot/answer/reader/reading_model.safetensors``).
 
     # the pairs: fit_reader.py's features cache (every tune question's candidate sentences, labelled)
@@ -253,8 +253,27 @@ def read(args) -> None:
     print(f"{len(out)} readings: {args.out}")
 
 
+def quantize(delta, bits: int, group: int):
+    """Symmetric quantization of a weight difference, a scale per ``group`` values of a row: int8 as
+    is, int4 two to a byte (low nibble first). Returns the stored values, the scales and the rounded
+    difference (to measure the error)."""
+    import torch
+
+    levels = 2 ** (bits - 1) - 1
+    rows, cols = delta.shape
+    x = delta.reshape(rows, cols // group, group)
+    scale = (x.abs().amax(-1, keepdim=True).clamp_min(1e-12) / levels).to(torch.float16)
+    q = torch.round(x / scale.float()).clamp(-levels, levels).to(torch.int8).reshape(rows, cols)
+    rounded = (q.reshape(rows, -1, group).float() * scale.float()).reshape(rows, cols)
+    if bits == 4:
+        nibbles = (q & 0xF).to(torch.uint8)
+        q = nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)
+    return q.contiguous(), scale.squeeze(-1).contiguous(), rounded
+
+
 def export(args) -> None:
-    """int8 differences from the built-in weights (a scale per row), the head in fp32."""
+    """Differences from the built-in weights, quantized (``--bits``, a scale per ``--group`` values of
+    a row); biases, layer norms and the head in fp32."""
     import torch
     from safetensors import safe_open
     from safetensors.torch import save_file
@@ -266,26 +285,27 @@ def export(args) -> None:
     tensors = {"head.weight": state["head.weight"].float().contiguous(), "head.bias": state["head.bias"].float().contiguous()}
     with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
         base = {k.removeprefix("bert."): f.get_tensor(k).float() for k in f.keys()}
-    worst = 0.0
+    error = norm = 0.0
     for key, value in state.items():
         name = key.removeprefix("bert.")
         if not name.startswith("encoder.layer."):
             continue
         delta = value.float() - base[name]
         if delta.dim() == 2:
-            scale = delta.abs().amax(1).clamp_min(1e-12) / 127.0
-            q = torch.round(delta / scale[:, None]).to(torch.int8)
-            worst = max(worst, float((q.float() * scale[:, None] - delta).abs().max()))
-            tensors[f"delta.{name}"], tensors[f"scale.{name}"] = q.contiguous(), scale.contiguous()
+            q, scale, rounded = quantize(delta, args.bits, args.group)
+            error, norm = error + float(((rounded - delta) ** 2).sum()), norm + float((delta ** 2).sum())
+            tensors[f"q{args.bits}.{name}"], tensors[f"scale.{name}"] = q, scale
         else:
             tensors[f"delta.{name}"] = delta.contiguous()
     provenance = {"trained_by": "benchmarks/train_reading_model.py", "model": args.model.name,
                   "data": "PIAF v1.1 dev questions, tune half (first half of the paragraphs in file order), part A "
-                          "(its first half of paragraphs)", "base_model": MODEL_ID}
+                          "(its first half of paragraphs)", "base_model": MODEL_ID,
+                  "differences": f"int{args.bits}, a scale per {args.group} values of a row"}
     out = args.out or ROOT / "bot" / "answer" / "reader" / MODEL_FILE
     save_file(tensors, str(out), metadata={"base_model": MODEL_ID, "query_prompt": QUERY, "passage_prompt": PASSAGE,
-                                           "max_tokens": str(args.max_tokens), "provenance": json.dumps(provenance)})
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); largest rounding of a difference {worst:.2e}")
+                                           "max_tokens": str(args.max_tokens), "group": str(args.group),
+                                           "provenance": json.dumps(provenance)})
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); rounding error {math.sqrt(error / norm):.1%} of the differences")
 
 
 def main() -> None:
@@ -306,6 +326,9 @@ def main() -> None:
             p.add_argument("--out", type=Path, required=True)
         else:
             p.add_argument("--model", type=Path, required=True)
+            if name == "export":
+                p.add_argument("--bits", type=int, choices=(4, 8), default=4, help="bits per stored difference")
+                p.add_argument("--group", type=int, default=32, help="values of a row sharing one scale")
             p.add_argument("--out", type=Path, default=None, required=name == "read",
                            help="read: where the readings go; export: the model file (default: the shipped one)")
     args = ap.parse_args()

@@ -38,3 +38,14 @@ def test_recorded_commands_use_paths_relative_to_the_checkout():
             command = line.strip().strip("`")
             if command.startswith((".venv/bin/", "kiosque ", "scripts/")) or "`kiosque " in line:
                 assert not re.search(r"(?:^|[\s=`])/(?:work|tmp|root|home|srv|mnt)\b", line), f"{doc}:{n}: {line}"
+
+
+def test_no_tracked_file_is_over_20_mb():
+    """A clone stays cheap and every file fits the hosts' limits: weights shipped in the repository
+    (the reading model) are stored small enough, not pushed as they come out of training."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    sizes = {name.decode(): (ROOT / name.decode()).stat().st_size for name in tracked if name and (ROOT / name.decode()).is_file()}
+    assert sizes and max(sizes.values()) > 0
+    assert not {name: size for name, size in sizes.items() if size > 20_000_000}

@@ -5,8 +5,8 @@ The features of the rest of the reader see each sentence apart from the question
 cosines, token alignment); none of them sees that a sentence on topic misses by one relation. No
 such model installs offline (no cross-encoder or QA weights on PyPI), so Kiosque ships its own: the
 built-in e5-small's twelve layers fine-tuned on half of PIAF's tune questions
-(``benchmarks/train_reading_model.py``), stored as int8 differences from the built-in weights
-(``reading_model.safetensors``, ~21 MB) and applied to the embedder's own encoder when it runs that
+(``benchmarks/train_reading_model.py``), stored as int4 differences from the built-in weights
+(``reading_model.safetensors``, ~12 MB) and applied to the embedder's own encoder when it runs that
 model in this process (``Embedder.fine_tuned``). Elsewhere (an embedding server,
 sentence-transformers, another model) the reader goes without it, on its own fitted weights.
 """
@@ -97,6 +97,27 @@ class ReadingModel:
         return SentenceReading(best_span_score(starts, ends) - null, starts, ends, offsets)
 
 
+def differences(tensors: dict, group: int) -> dict:
+    """The fine-tuned weights' differences from the built-in ones, in fp32: ``delta.NAME`` as stored;
+    ``q8.NAME`` / ``q4.NAME`` (int8, or int4 two to a byte, low nibble first) times ``scale.NAME``,
+    one scale per ``group`` values of a row."""
+    import torch
+
+    out = {}
+    for key, value in tensors.items():
+        kind, _, name = key.partition(".")
+        if kind == "delta":
+            out[name] = value.to(torch.float32)
+        elif kind in ("q4", "q8"):
+            if kind == "q4":
+                nibbles = torch.stack([value & 0xF, value >> 4], dim=-1).reshape(value.shape[0], -1).to(torch.int8)
+                value = torch.where(nibbles > 7, nibbles - 16, nibbles)
+            scale = tensors[f"scale.{name}"].to(torch.float32)
+            rows, cols = value.shape
+            out[name] = (value.to(torch.float32).reshape(rows, -1, group) * scale[..., None]).reshape(rows, cols)
+    return out
+
+
 def load_reading_model(embedder, path: Path | None = None) -> ReadingModel | None:
     """The shipped reading model on ``embedder``'s encoder, or None where the embedder cannot run it
     (not the built-in model in this process) or the file is absent."""
@@ -112,12 +133,7 @@ def load_reading_model(embedder, path: Path | None = None) -> ReadingModel | Non
     with safe_open(str(source), framework="pt") as f:
         meta = f.metadata() or {}
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    deltas = {}
-    for key, value in tensors.items():
-        if key.startswith("delta."):
-            name = key.removeprefix("delta.")
-            scale = tensors.get(f"scale.{name}")
-            deltas[name] = value.to(torch.float32) * scale[:, None] if scale is not None else value.to(torch.float32)
+    deltas = differences(tensors, int(meta.get("group", 0)))
     encoder = fine_tune(meta.get("base_model", ""), deltas)
     if encoder is None:
         log.info("the reading model needs the built-in embedding model in this process: the reader goes without it")

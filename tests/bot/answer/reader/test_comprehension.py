@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.answer.reader.comprehension import SentenceReading, best_span_score, load_reading_model
+from bot.answer.reader.comprehension import SentenceReading, best_span_score, differences, load_reading_model
 from index.embedders.openai_server import OpenAIEmbedder
 
 QUESTION = "Comment s'appelle l'ambassadeur russe en Israël ?"
@@ -95,3 +95,17 @@ def test_a_question_that_fills_the_window_leaves_nothing_read(reading):
     reader then judges that sentence without one), not a score of nothing."""
     (r,) = reading.read("Pourquoi " + "la guerre " * 200 + "?", [ANSWERING])
     assert r is None
+
+
+def test_stored_differences_decode_int4_pairs_and_scales_by_group():
+    """int4 two to a byte, low nibble first, signed; a scale per group of a row; fp32 ones as they are."""
+    import torch
+
+    values = torch.tensor([[-7, 3, 0, 7, -1, 2, 5, -8 + 1]], dtype=torch.int8)  # one row, two groups of 4
+    nibbles = (values & 0xF).to(torch.uint8)
+    stored = {"q4.w": nibbles[:, 0::2] | (nibbles[:, 1::2] << 4),
+              "scale.w": torch.tensor([[0.5, 2.0]], dtype=torch.float16),
+              "delta.b": torch.tensor([1.5, -2.0])}
+    out = differences(stored, group=4)
+    assert out["w"].tolist() == [[-3.5, 1.5, 0.0, 3.5, -2.0, 4.0, 10.0, -14.0]]
+    assert out["b"].tolist() == [1.5, -2.0] and out["w"].dtype == torch.float32
