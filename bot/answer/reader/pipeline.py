@@ -160,6 +160,8 @@ class Reader:
         k = self.weights.shortlist if shortlist is None else shortlist
         if shortlist is None and across_languages(cands):
             k = self.weights.shortlist_cross_lingual
+        elif shortlist is None and retrieval.query_vector is not None and self.reading is not None:
+            k = self.weights.reading.shortlist  # what the models fitted with the reading model weigh
         rows = [int(i) for i in np.argsort(-first, kind="stable")[: k or len(cands)]]
         aligned = False
         if rows and retrieval.query_vector is not None:

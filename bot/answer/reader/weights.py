@@ -57,6 +57,9 @@ class ReadingWeights:
     span_weight: float
     refusal_threshold: float
     further_quote_threshold: float
+    #: how many first-stage candidates it reads, and the second stage weighs, in place of
+    #: ``ReaderWeights.shortlist`` (its pass costs about as much as the shortlist's own reading)
+    shortlist: int = 4
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,22 @@ def test_asked_in_english_the_meaning_model_reads_more_sentences(seeds_reader, s
     assert len(r.shortlist) == w.shortlist_cross_lingual  # (the seeds quote a few English sentences too)
     assert not r.refused and r.findings[0].span.text == "Anatoly Viktorov"
     french = read(seeds_reader, seeds_store, embedder, "Comment s'appelle l'ambassadeur russe en poste en Israël ?")
-    assert len(french.shortlist) == w.shortlist
+    assert len(french.shortlist) == w.reading.shortlist  # the reading model's, below
+
+
+def test_with_the_reading_model_the_shortlist_is_the_one_its_models_were_fitted_on(seeds_reader, seeds_store, embedder):
+    """The reading model reads fewer sentences than the reader weighs without it (each costs a pass
+    of its own): the second stage and the answerability model were fitted on that many."""
+    from bot.answer.reader.pipeline import Reader
+
+    w = seeds_reader.weights
+    assert w.reading.shortlist < w.shortlist
+    question = "Qui a été nommé ministre de la Défense à la place de Choïgou ?"
+    read_by_it = read(seeds_reader, seeds_store, embedder, question)
+    without = Reader(seeds_reader.analyzer, seeds_reader.keyword_index, embedder, seeds_reader.nlp, w, None)
+    read_without = read(without, seeds_store, embedder, question)
+    assert len(read_by_it.shortlist) == w.reading.shortlist and len(read_without.shortlist) == w.shortlist
+    assert "read_answer" in read_by_it.shortlist[0][2] and "read_answer" not in read_without.shortlist[0][2]
 
 
 def test_a_name_the_question_gives_is_never_the_answer(seeds_reader, seeds_store, embedder):
