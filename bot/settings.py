@@ -162,7 +162,7 @@ class AnswerSettings(BaseModel):
     refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
     #: read the shortlisted sentences with the reading model too (the built-in encoder fine-tuned to
     #: read question and sentence together; with the built-in embedding model only): better sentences
-    #: and answer spans for ~one more encoder pass over four sentences an answer
+    #: and answer spans for ~one more encoder pass over three sentences an answer
     reading_model: bool = True
     #: show the closest passages when refusing
     show_related_on_refusal: bool = True
