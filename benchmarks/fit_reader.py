@@ -29,7 +29,8 @@ What is fitted, each on its own labels:
 - with ``--readings`` (the reading model's readings of every tune question's shortlist by a model
   that did not train on it: ``train_reading_model.py``), the models of a reader with its reading
   model: the second stage and the answerability model with its features, and how much its span
-  scores weigh beside the span scorer's (a grid on the span F1 within the gold sentence).
+  scores weigh beside the span scorer's (a grid on the span F1 within the gold sentence), over the
+  first stage's ``--reading-shortlist`` best sentences (``READING_SHORTLIST``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ SHORTLIST = 4
 #: of 8 (each ~10 ms bf16); it still costs 10-20 ms of first-ask p50 over the seed questions at 108,890
 #: chunks, a quarter of them English: docs/benchmarks.md, "Stop 29"
 SHORTLIST_CROSS_LINGUAL = 6
+#: the shortlist where the reading model reads it: each sentence then costs two passes (~18 ms bf16).
+#: A budget: 3 against 4 saves ~17 ms of first-ask p50 for 0.9 points of first sentences holding the
+#: gold on the tune half (64.3 / 65.2; 2: 63.0), docs/benchmarks.md "Stop 33"
+READING_SHORTLIST = 3
 CROSS_LINGUAL_SIZES = (4, 5, 6, 8, 12, 16)
 #: the layer of e5-small's 12 whose token states the reader reads (its pass over question and shortlist
 #: stops there). On the tune half's features (two-fold by paragraph, eight seeds, the second stage
@@ -288,9 +293,9 @@ def main() -> None:
                     help="keep the collected features in this file and reuse them (to refit without recollecting)")
     ap.add_argument("--readings", type=Path, nargs="*", default=[],
                     help="the reading model's out-of-fold readings (train_reading_model.py read): fit its models too")
-    ap.add_argument("--reading-shortlist", type=int, default=SHORTLIST,
-                    help="how many first-stage candidates the reading model reads (and the second stage weighs) "
-                         "where it runs: its pass costs ~13 ms a sentence on two cores")
+    ap.add_argument("--reading-shortlist", type=int, default=READING_SHORTLIST,
+                    help=f"how many first-stage candidates the reading model reads (and the second stage weighs) "
+                         f"where it runs (default {READING_SHORTLIST})")
     args = ap.parse_args()
 
     from piaf import build, stores_without

@@ -100,13 +100,15 @@ class ReadingModel:
 def differences(tensors: dict, group: int) -> dict:
     """The fine-tuned weights' differences from the built-in ones, in fp32: ``delta.NAME`` as stored;
     ``q8.NAME`` / ``q4.NAME`` (int8, or int4 two to a byte, low nibble first) times ``scale.NAME``,
-    one scale per ``group`` values of a row."""
+    one scale per ``group`` values of a row (0: one per row)."""
     import torch
 
     out = {}
     for key, value in tensors.items():
         kind, _, name = key.partition(".")
         if kind == "delta":
+            if not value.is_floating_point():  # quantized values without their scales: not a format this reads
+                raise ValueError(f"reading model file: {key} is {value.dtype}, expected floats (re-export the model)")
             out[name] = value.to(torch.float32)
         elif kind in ("q4", "q8"):
             if kind == "q4":
@@ -114,7 +116,7 @@ def differences(tensors: dict, group: int) -> dict:
                 value = torch.where(nibbles > 7, nibbles - 16, nibbles)
             scale = tensors[f"scale.{name}"].to(torch.float32)
             rows, cols = value.shape
-            out[name] = (value.to(torch.float32).reshape(rows, -1, group) * scale[..., None]).reshape(rows, cols)
+            out[name] = (value.to(torch.float32).reshape(rows, -1, group or cols) * scale.reshape(rows, -1, 1)).reshape(rows, cols)
     return out
 
 

@@ -109,3 +109,7 @@ def test_stored_differences_decode_int4_pairs_and_scales_by_group():
     out = differences(stored, group=4)
     assert out["w"].tolist() == [[-3.5, 1.5, 0.0, 3.5, -2.0, 4.0, 10.0, -14.0]]
     assert out["b"].tolist() == [1.5, -2.0] and out["w"].dtype == torch.float32
+    per_row = differences({"q8.w": values, "scale.w": torch.tensor([2.0])}, group=0)
+    assert per_row["w"].tolist() == [[2.0 * v for v in values[0].tolist()]]
+    with pytest.raises(ValueError, match="expected floats"):  # stop 32's int8 layout, whose scales this does not read
+        differences({"delta.w": values, "scale.w": torch.tensor([2.0])}, group=0)
