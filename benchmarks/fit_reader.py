@@ -434,8 +434,8 @@ def main() -> None:
     reading_weights, reading_figures = None, {}
     if args.readings:
         reading_rows = {id(d): shortlist_rows(first, d["X"], args.reading_shortlist) for d in data if len(d["y"])}
-        reading_weights, reading_figures = fit_reading(data, reading_rows, RememberedReadings(args.readings), span, reader,
-                                                       threshold_for)
+        reading_weights, reading_figures = fit_reading(data, reading_rows, args.reading_shortlist,
+                                                       RememberedReadings(args.readings), span, reader, threshold_for)
     weights = ReaderWeights(
         lexical=first, sentence=sentence, sentence_without_tokens=sentence_without_tokens,
         sentence_cross_lingual=sentence_xl, answerable=answerable_model,
@@ -467,8 +467,8 @@ def main() -> None:
     app.close()
 
 
-def fit_reading(data: list[dict], rows_of: dict, readings: RememberedReadings, span: LinearModel, reader: Reader,
-                threshold_for) -> tuple[ReadingWeights, dict]:
+def fit_reading(data: list[dict], rows_of: dict, shortlist: int, readings: RememberedReadings, span: LinearModel,
+                reader: Reader, threshold_for) -> tuple[ReadingWeights, dict]:
     """The models of a reader with its reading model, on out-of-fold readings: the second stage
     (``FEATURES`` + ``READING``), the span weight (the span F1 within each question's first gold
     sentence, the reader's own span choice), the answerability model and its threshold."""
@@ -526,7 +526,6 @@ def fit_reading(data: list[dict], rows_of: dict, readings: RememberedReadings, s
     Qx, Qy, right = np.array(feats), np.array(labels), np.array(right)
     answerable_model = logistic(Qx, right, ANSWERABILITY + READ_ANSWERABILITY)
     threshold, at_threshold = threshold_for(answerable_model, Qx, Qy, ANSWERABILITY + READ_ANSWERABILITY)
-    shortlist = len(next(iter(rows_of.values())))
     weights = ReadingWeights(sentence=sentence, answerable=answerable_model, span_weight=span_weight,
                              refusal_threshold=round(threshold, 4), further_quote_threshold=round(threshold, 4),
                              shortlist=shortlist)

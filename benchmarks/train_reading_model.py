@@ -39,7 +39,7 @@ import numpy as np
 from common import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bot.answer.reader.comprehension import MODEL_FILE, best_span_score  # noqa: E402
+from bot.answer.reader.comprehension import MODEL_FILE, sentence_reading  # noqa: E402
 from bot.answer.reader.weights import default_weights  # noqa: E402
 
 QUERY, PASSAGE = "query: ", "passage: "
@@ -223,7 +223,6 @@ def read(args) -> None:
         if not d["removed"] and any(d["all_y"]):
             pairs.append((d["question"], d["all_texts"][d["all_y"].index(True)]))
     pairs = list(dict.fromkeys(pairs))
-    skip = len(PASSAGE)
     out, t0 = {}, time.time()
     for i in range(0, len(pairs), 32):
         chunk = pairs[i : i + 32]
@@ -238,14 +237,9 @@ def read(args) -> None:
         with torch.no_grad():
             logits = head(bert(input_ids=ids, attention_mask=mask).last_hidden_state).numpy()
         for r, (e, pair) in enumerate(zip(encs, chunk)):
-            n = len(e["input_ids"])
-            keep = [k for k, (sid, (a, b)) in enumerate(zip(e.sequence_ids(), e["offset_mapping"]))
-                    if sid == 1 and k < n - 1 and b > skip]
-            starts, ends = logits[r, keep, 0], logits[r, keep, 1]
-            offsets = np.array([(max(e["offset_mapping"][k][0] - skip, 0), e["offset_mapping"][k][1] - skip) for k in keep],
-                               dtype=np.int64).reshape(-1, 2)
-            null = float(logits[r, 0, 0] + logits[r, 0, 1])
-            out[pair] = (best_span_score(starts, ends) - null, starts, ends, offsets)
+            reading = sentence_reading(logits[r, : len(e["input_ids"])], e.sequence_ids(), e["offset_mapping"], len(PASSAGE))
+            if reading is not None:  # (none: nothing of the sentence was read, as the reader has it)
+                out[pair] = (reading.answer, reading.starts, reading.ends, reading.offsets)
         if i % 1600 == 0:
             print(f"  read {i}/{len(pairs)} pairs, {time.time() - t0:.0f} s", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -277,13 +277,7 @@ class PackedBertEncoder:
     def tokenize(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Token ids per text, cut at the model's limit (keeping the closing special token, as
         transformers' truncation does)."""
-        out = []
-        for enc in self.tokenizer.encode_batch(list(texts)):
-            ids = enc.ids
-            if len(ids) > self.max_tokens:
-                ids = ids[: self.max_tokens - 1] + ids[-1:]
-            out.append(np.asarray(ids, dtype=np.int64))
-        return out
+        return [_cut(enc.ids, self.max_tokens) for enc in self.tokenizer.encode_batch(list(texts))]
 
     def token_count(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
@@ -421,12 +415,7 @@ class PackedBertEncoder:
         if not pairs:
             return []
         encodings = self.tokenizer.encode_batch([tuple(p) for p in pairs])
-        seqs = []
-        for enc in encodings:
-            ids = enc.ids
-            if len(ids) > max_tokens:
-                ids = ids[: max_tokens - 1] + ids[-1:]
-            seqs.append(np.asarray(ids, dtype=np.int64))
+        seqs = [_cut(enc.ids, max_tokens) for enc in encodings]
         with self._busy, torch.inference_mode():
             _, states = self.forward(seqs, with_tokens=True)
         return [(s.numpy(), enc) for s, enc in zip(states, encodings)]
@@ -435,6 +424,11 @@ class PackedBertEncoder:
     def _prompt_tokens(self, prompt: str) -> int:
         """Tokens before a text's own: [CLS] and the prompt's pieces."""
         return len(self.tokenizer.encode(prompt.rstrip()).ids) - 1 if prompt.strip() else 1
+
+
+def _cut(ids: list[int], limit: int) -> np.ndarray:
+    """Token ids cut to ``limit``, keeping the closing special token (as transformers' truncation does)."""
+    return np.asarray(ids[: limit - 1] + ids[-1:] if len(ids) > limit else ids, dtype=np.int64)
 
 
 def _unit_rows(m: np.ndarray) -> np.ndarray:

@@ -80,21 +80,26 @@ class ReadingModel:
         """Each sentence's reading; None for one of which nothing was read (a question so long that
         it fills the ``max_tokens`` the model reads)."""
         pairs = [(self.query_prompt + question, self.passage_prompt + s) for s in sentences]
-        return [self._reading(states, enc) for states, enc in self.encoder.read_pairs(pairs, max_tokens=self.max_tokens)]
+        return [sentence_reading(states @ self.head_weight.T + self.head_bias, enc.sequence_ids, enc.offsets,
+                                 len(self.passage_prompt))
+                for states, enc in self.encoder.read_pairs(pairs, max_tokens=self.max_tokens)]
 
-    def _reading(self, states: np.ndarray, enc) -> SentenceReading | None:
-        logits = states @ self.head_weight.T + self.head_bias
-        null = float(logits[0, 0] + logits[0, 1])
-        skip = len(self.passage_prompt)
-        # the sentence's own tokens: second text, past its prompt, within what was read
-        keep = [k for k, (sid, (a, b)) in enumerate(zip(enc.sequence_ids, enc.offsets))
-                if sid == 1 and k < len(states) - 1 and b > skip]
-        if not keep:
-            return None
-        starts, ends = logits[keep, 0], logits[keep, 1]
-        offsets = np.array([(max(enc.offsets[k][0] - skip, 0), enc.offsets[k][1] - skip) for k in keep],
-                           dtype=np.int64).reshape(-1, 2)
-        return SentenceReading(best_span_score(starts, ends) - null, starts, ends, offsets)
+
+def sentence_reading(logits: np.ndarray, sequence_ids: list, offsets: list, prompt_chars: int) -> SentenceReading | None:
+    """A pair's reading from the head's start/end ``logits`` over the tokens read (``[read, 2]``), the
+    tokenizer's sequence ids and character offsets of the pair (possibly longer than what was read),
+    and the length of the prompt before the sentence. None where none of the sentence was read.
+    (Shared with ``benchmarks/train_reading_model.py read``, whose readings the weights are fitted on.)"""
+    null = float(logits[0, 0] + logits[0, 1])
+    # the sentence's own tokens: second text, past its prompt, within what was read
+    keep = [k for k, (sid, (a, b)) in enumerate(zip(sequence_ids, offsets))
+            if sid == 1 and k < len(logits) - 1 and b > prompt_chars]
+    if not keep:
+        return None
+    starts, ends = logits[keep, 0], logits[keep, 1]
+    spans = np.array([(max(offsets[k][0] - prompt_chars, 0), offsets[k][1] - prompt_chars) for k in keep],
+                     dtype=np.int64).reshape(-1, 2)
+    return SentenceReading(best_span_score(starts, ends) - null, starts, ends, spans)
 
 
 def differences(tensors: dict, group: int) -> dict:
@@ -123,7 +128,6 @@ def differences(tensors: dict, group: int) -> dict:
 def load_reading_model(embedder, path: Path | None = None) -> ReadingModel | None:
     """The shipped reading model on ``embedder``'s encoder, or None where the embedder cannot run it
     (not the built-in model in this process) or the file is absent."""
-    import torch
     from safetensors import safe_open
 
     source = path or resources.files("bot.answer.reader").joinpath(MODEL_FILE)
@@ -132,10 +136,15 @@ def load_reading_model(embedder, path: Path | None = None) -> ReadingModel | Non
     fine_tune = getattr(embedder, "fine_tuned", None)
     if fine_tune is None:
         return None
-    with safe_open(str(source), framework="pt") as f:
-        meta = f.metadata() or {}
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    deltas = differences(tensors, int(meta.get("group", 0)))
+    try:
+        with safe_open(str(source), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        deltas = differences(tensors, int(meta.get("group", 0)))
+    except Exception as e:  # safetensors' own error type is not importable by a stable name
+        # a damaged install: answer with the reader's other models rather than fail every question
+        log.warning("the reading model file %s cannot be read (%s): the reader goes without it", source, e)
+        return None
     encoder = fine_tune(meta.get("base_model", ""), deltas)
     if encoder is None:
         log.info("the reading model needs the built-in embedding model in this process: the reader goes without it")

@@ -113,3 +113,11 @@ def test_stored_differences_decode_int4_pairs_and_scales_by_group():
     assert per_row["w"].tolist() == [[2.0 * v for v in values[0].tolist()]]
     with pytest.raises(ValueError, match="expected floats"):  # stop 32's int8 layout, whose scales this does not read
         differences({"delta.w": values, "scale.w": torch.tensor([2.0])}, group=0)
+
+
+def test_a_damaged_model_file_leaves_the_reader_without_it_and_says_so(embedder, tmp_path, caplog):
+    damaged = tmp_path / "reading_model.safetensors"
+    damaged.write_bytes(b"\x00\x01 not a safetensors file")
+    with caplog.at_level("WARNING", logger="bot.answer.reader.comprehension"):
+        assert load_reading_model(embedder, damaged) is None
+    assert "cannot be read" in caplog.text and str(damaged) in caplog.text
