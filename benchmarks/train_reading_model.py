@@ -10,17 +10,23 @@ weights (``bot/answer/reader/reading_model.safetensors``).
     python benchmarks/train_reading_model.py read --features-cache ... --model runs/reading/model-A.pt --part B \\
         --out runs/reading/reads-B.pkl
     python benchmarks/train_reading_model.py read ... --model runs/reading/model-B.pt --part A --out runs/reading/reads-A.pkl
-    python benchmarks/train_reading_model.py export --model runs/reading/model-A.pt
+    # the shipped model: the whole tune half
+    python benchmarks/train_reading_model.py train ... --part all --out runs/reading/model-all.pt   # ~55 min
+    python benchmarks/train_reading_model.py export --model runs/reading/model-all.pt --part all
 
 Data: the tune half only (PIAF's dev questions, first half of the paragraphs in file order), split
 again by paragraph into parts A and B. Each question's four shortlisted sentences (the shipped first
 stage's) are pairs: one holding a gold answer is labelled with the answer's first occurrence, the
 others "no answer" (the start and end on the first token, SQuAD 2.0's convention); a question asked
 with its paragraph removed gives its two most probable sentences; a question whose shortlist lacks
-the gold adds its first gold sentence. The shipped model is part A's: the weights ``fit_reader.py``
-fits on its readings see, for every tune question, a model that did not train on it (part B's
-model reads part A), so the second stage learns how far to trust a model on questions it has not seen.
-The embedding table stays frozen (a quarter of a billion values, and not shipped).
+the gold adds its first gold sentence.
+
+Stacking, as cross-validated ensembles do it: the weights ``fit_reader.py`` fits on the readings
+see, for every tune question, a model that did not train on it (part B's model reads part A, part
+A's reads part B), so the second stage learns how far to trust a model on questions it has not
+seen; the model shipped is then trained on both parts, twice the questions of either model the
+weights were fitted on. The embedding table stays frozen (a quarter of a billion values, and not
+shipped).
 """
 
 from __future__ import annotations
@@ -75,6 +81,9 @@ def records(features_cache: Path) -> list[dict]:
 
 
 def in_part(recs: list[dict], part: str) -> list[dict]:
+    """Part A (the first half of the tune half's paragraphs), part B (the rest), or all of it."""
+    if part == "all":
+        return recs
     cids = list(dict.fromkeys(r["cid"] for r in recs))
     first = set(cids[: len(cids) // 2])
     return [r for r in recs if (r["cid"] in first) == (part == "A")]
@@ -247,6 +256,10 @@ def read(args) -> None:
     print(f"{len(out)} readings: {args.out}")
 
 
+_PARTS = {"A": "part A (its first half of paragraphs)", "B": "part B (its second half of paragraphs)",
+          "all": "all of it (parts A and B)"}
+
+
 def quantize(delta, bits: int, group: int):
     """Symmetric quantization of a weight difference, a scale per ``group`` values of a row: int8 as
     is, int4 two to a byte (low nibble first). Returns the stored values, the scales and the rounded
@@ -292,8 +305,8 @@ def export(args) -> None:
         else:
             tensors[f"delta.{name}"] = delta.contiguous()
     provenance = {"trained_by": "benchmarks/train_reading_model.py", "model": args.model.name,
-                  "data": "PIAF v1.1 dev questions, tune half (first half of the paragraphs in file order), part A "
-                          "(its first half of paragraphs)", "base_model": MODEL_ID,
+                  "data": "PIAF v1.1 dev questions, tune half (first half of the paragraphs in file order), "
+                          + _PARTS[args.part], "base_model": MODEL_ID,
                   "differences": f"int{args.bits}, a scale per {args.group} values of a row"}
     out = args.out or ROOT / "bot" / "answer" / "reader" / MODEL_FILE
     save_file(tensors, str(out), metadata={"base_model": MODEL_ID, "query_prompt": QUERY, "passage_prompt": PASSAGE,
@@ -310,7 +323,9 @@ def main() -> None:
         p.add_argument("--max-tokens", type=int, default=128, help="a pair is cut to this many tokens")
         if name != "export":
             p.add_argument("--features-cache", type=Path, required=True, help="fit_reader.py's --features-cache file")
-            p.add_argument("--part", choices=("A", "B"), required=True)
+        p.add_argument("--part", choices=("A", "B", "all"), required=True,
+                       help="the tune half's first half of paragraphs (A), the second (B), or both "
+                            "(export: the part the model was trained on, for its provenance)")
         if name == "train":
             p.add_argument("--epochs", type=int, default=3)
             p.add_argument("--lr", type=float, default=5e-5)

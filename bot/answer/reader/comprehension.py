@@ -4,7 +4,7 @@ and point at the words that answer (start and end of a span, or none), as extrac
 The features of the rest of the reader see each sentence apart from the question (shared words,
 cosines, token alignment); none of them sees that a sentence on topic misses by one relation. No
 such model installs offline (no cross-encoder or QA weights on PyPI), so Kiosque ships its own: the
-built-in e5-small's twelve layers fine-tuned on half of PIAF's tune questions
+built-in e5-small's twelve layers fine-tuned on PIAF's tune questions
 (``benchmarks/train_reading_model.py``), stored as int4 differences from the built-in weights
 (``reading_model.safetensors``, ~12 MB) and applied to the embedder's own encoder when it runs that
 model in this process (``Embedder.fine_tuned``). Elsewhere (an embedding server,
