@@ -106,16 +106,70 @@ WEIGHT_LEVELS = 63.0
 
 @functools.lru_cache(maxsize=1)
 def int8_matmul_available() -> bool:
-    """torch's int8 GEMM (``torch._int_mm``, private like the oneDNN ops above) where it runs and is
-    exact; the int8 precision needs it (`choose_precision` asks before picking it for 'auto')."""
+    """Whether an exact int8 product runs here (fbgemm's or ``torch._int_mm``); the int8 precision
+    needs one (`choose_precision` asks before picking it for 'auto')."""
+    return int8_kernel() is not None
+
+
+@functools.lru_cache(maxsize=1)
+def int8_kernel() -> str | None:
+    """The int8 product `_Int8Linear` runs through: fbgemm's where it runs and is exact (x86: 2-5x
+    faster than ``torch._int_mm`` per linear under AVX2, as fast elsewhere; docs/benchmarks.md,
+    "Stop 34"), else ``torch._int_mm`` where it is exact, else none."""
+    if _fbgemm_exact():
+        return "fbgemm"
+    if _int_mm_exact():
+        return "int_mm"
+    return None
+
+
+def _int_mm_exact() -> bool:
+    """torch's int8 GEMM (``torch._int_mm``, private like the oneDNN ops above), tried on the extremes
+    of what `_Int8Linear` multiplies."""
     import torch
 
     try:
-        a = torch.randint(-127, 128, (17, 64), dtype=torch.int8)  # the extremes of what _Int8Linear multiplies
+        a = torch.randint(-127, 128, (17, 64), dtype=torch.int8)
         b = torch.randint(-int(WEIGHT_LEVELS), int(WEIGHT_LEVELS) + 1, (64, 24), dtype=torch.int8)
         return bool(torch.equal(torch._int_mm(a, b), a.to(torch.int32) @ b.to(torch.int32)))
     except (RuntimeError, AttributeError):
         return False
+
+
+def _fbgemm_exact() -> bool:
+    """fbgemm's dynamic int8 linear (torch's quantized CPU ops) on values its quantization keeps
+    exactly: activations k/128 for k in [-128, 127] (one scale, zero point 128, as it chooses them),
+    weights at the ±63 extremes with a power-of-two scale, so the fp32 result must equal the integer
+    product. On CPUs without VNNI a kernel with saturating pair sums fails this (4.7 off with ±127
+    weights under FBGEMM_ENABLE_INSTRUCTIONS=AVX2)."""
+    import torch
+
+    try:
+        g = torch.Generator().manual_seed(0)
+        x = torch.randint(-128, 128, (17, 64), generator=g)
+        x[0, :2] = torch.tensor([-128, 127])
+        w = torch.randint(-int(WEIGHT_LEVELS), int(WEIGHT_LEVELS) + 1, (24, 64), generator=g)
+        w[:, :2] = int(WEIGHT_LEVELS)
+        packed = _fbgemm_pack(w.to(torch.int8), torch.full((24,), 1 / 64))
+        got = torch.ops.quantized.linear_dynamic(x.float() / 128, packed, False)
+        return bool(torch.equal(got, (x @ w.t()).float() / (128 * 64)))
+    except (RuntimeError, AttributeError, NotImplementedError):
+        return False
+
+
+def _fbgemm_pack(weight, scale):
+    """fbgemm's packed form of int8 weights (out x in) with a scale per output row. torch marks its
+    quantized-tensor constructors deprecated; `int8_kernel` falls back to ``torch._int_mm`` the day
+    they go."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        q = torch._make_per_channel_quantized_tensor(weight, scale.to(torch.float64),
+                                                     torch.zeros(len(scale), dtype=torch.long), 0)
+        return torch.ops.quantized.linear_prepack(q, None)
 
 
 def padded_rows(tokens: int) -> int:
@@ -155,23 +209,36 @@ class _Int8Linear:
     scale per token, quantised on the fly), accumulated in int32: for CPUs without native bf16. Faster
     than fp32 on a question's few sentences (1.4-1.8x), barely on an ingest's long batches (1.1x),
     where quantising activations and the fp32 attention weigh more (docs/benchmarks.md). Vectors
-    stay within 0.998 cosine of fp32."""
+    stay within 0.998 cosine of fp32.
+
+    Through fbgemm (`int8_kernel`), whose dynamic linear takes one activation scale per call (vectors
+    at 0.989 cosine), each token is first divided by its largest value, then multiplied back: a scale
+    per token again, the same resolution as ``torch._int_mm``'s."""
 
     def __init__(self, weight, bias):
         import torch
 
         w = weight.to(torch.float32)
         self.scale = (w.abs().amax(1).clamp_min(1e-8) / WEIGHT_LEVELS).contiguous()
-        self.weight = torch.round(w / self.scale[:, None]).to(torch.int8).t().contiguous()
+        q = torch.round(w / self.scale[:, None]).to(torch.int8)
         self.bias = bias.to(torch.float32).contiguous()
+        self.kernel = int8_kernel()
+        if self.kernel == "fbgemm":
+            self.weight = _fbgemm_pack(q, self.scale)
+        else:
+            self.weight = q.t().contiguous()
 
     def __call__(self, x, gelu: bool = False):
         import torch
         import torch.nn.functional as F
 
-        xs = x.abs().amax(1, keepdim=True).clamp_min(1e-8) / 127.0
-        xq = torch.round(x / xs).to(torch.int8)
-        y = torch._int_mm(xq, self.weight).to(torch.float32).mul_(xs).mul_(self.scale).add_(self.bias)
+        if self.kernel == "fbgemm":
+            top = x.abs().amax(1, keepdim=True).clamp_min(1e-8)
+            y = torch.ops.quantized.linear_dynamic(x / top, self.weight, False).mul_(top).add_(self.bias)
+        else:
+            xs = x.abs().amax(1, keepdim=True).clamp_min(1e-8) / 127.0
+            xq = torch.round(x / xs).to(torch.int8)
+            y = torch._int_mm(xq, self.weight).to(torch.float32).mul_(xs).mul_(self.scale).add_(self.bias)
         return F.gelu(y) if gelu else y
 
 
@@ -200,8 +267,8 @@ class PackedBertEncoder:
         self.dtype = dtype
         int8 = precision == "int8"
         if int8 and not int8_matmul_available():
-            raise EmbedderUnavailable(f"precision int8 needs torch's int8 matrix product, which torch {torch.__version__} "
-                                      "lacks here; use auto or fp32 (KIOSQUE_EMBED_PRECISION)")
+            raise EmbedderUnavailable(f"precision int8 needs an exact int8 matrix product (fbgemm's or torch._int_mm), "
+                                      f"which torch {torch.__version__} lacks here; use auto or fp32 (KIOSQUE_EMBED_PRECISION)")
         self.prepacked = (not int8 and _prepacked_linear_available(dtype)) if prepack is None else prepack
 
         self._workers = None
@@ -488,4 +555,5 @@ class PackedEmbedder:
             "batch_size": self.batch_size,
             "cpu_bf16": cpu_bf16_support() or "none", "threads": torch.get_num_threads(), "dim": self.dim,
             "onednn_prepacked": self.encoder.prepacked,
+            "int8_kernel": int8_kernel() if self.precision == "int8" else None,
         }

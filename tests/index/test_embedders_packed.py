@@ -75,18 +75,59 @@ def test_int8_stays_close_to_fp32_and_ranks_alike(folder, reference):
 
 @pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE"])
 def test_the_int8_product_is_exact_on_cpus_without_vnni(isa):
-    """oneDNN limited to AVX2 / AVX-512 without VNNI (the CPUs that fall back from bf16) multiplies int8
-    through saturating 16-bit pair sums: with full-range weights the probe is off by 54,100 there."""
+    """oneDNN and fbgemm limited to AVX2 / AVX-512 without VNNI (the CPUs that fall back from bf16)
+    multiply int8 through saturating 16-bit pair sums: with full-range weights the probes are off by
+    54,100 (oneDNN) and 4.7 (fbgemm) there. With 7-bit weights both kernels are exact, fbgemm is used."""
+    code = "from index.embedders import packed; print(packed.int8_kernel(), packed._int_mm_exact())"
+    fbgemm_isa = {"AVX2": "AVX2", "AVX512_CORE": "AVX512"}[isa]
+    assert _python(code, ONEDNN_MAX_CPU_ISA=isa, FBGEMM_ENABLE_INSTRUCTIONS=fbgemm_isa) == "fbgemm True"
+
+
+def test_the_fbgemm_probe_refuses_a_kernel_that_saturates():
+    """The probe can fail: with full-range weights fbgemm's AVX2 kernel saturates, and int8 would go
+    through torch._int_mm instead."""
+    code = "from index.embedders import packed; packed.WEIGHT_LEVELS = 127.0; print(packed._fbgemm_exact())"
+    assert _python(code, FBGEMM_ENABLE_INSTRUCTIONS="AVX2") == "False"
+    assert _python(code, FBGEMM_ENABLE_INSTRUCTIONS="AVX512_E1") == "True"  # VNNI: int32 sums, no saturation
+
+
+def test_both_int8_kernels_keep_a_scale_per_token(monkeypatch):
+    """fbgemm quantizes a call's activations with one scale; dividing each token by its largest value
+    first makes it a scale per token, as with torch._int_mm: one loud token no longer flattens the others."""
+    import torch
+
+    from index.embedders import packed
+
+    torch.manual_seed(0)
+    w, b = torch.randn(96, 64) * 0.05, torch.randn(96) * 0.1
+    x = torch.randn(20, 64)
+    x[3] *= 50
+    exact = x @ w.T + b
+    through_fbgemm = packed._Int8Linear(w, b)
+    monkeypatch.setattr(packed, "int8_kernel", lambda: "int_mm")
+    through_int_mm = packed._Int8Linear(w, b)
+    assert (through_fbgemm.kernel, through_int_mm.kernel) == ("fbgemm", "int_mm")
+    one_scale = torch.ops.quantized.linear_dynamic(x, through_fbgemm.weight, False) + b
+
+    def worst(y):
+        return float(torch.nn.functional.cosine_similarity(y, exact, dim=1).min())
+
+    assert worst(through_fbgemm(x)) > 0.999 and worst(through_int_mm(x)) > 0.999
+    assert worst(one_scale) < 0.99
+
+
+def _python(code: str, **env) -> str:
+    """``code``'s output in a new interpreter with ``env`` set (the CPU features a library reads once)."""
     import os
     import subprocess
     import sys
 
     from tests.conftest import ROOT
 
-    code = "from index.embedders.packed import int8_matmul_available as ok; print(ok())"
-    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert done.stdout.strip() == "True", done.stderr
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def test_auto_stays_fp32_where_torch_cannot_multiply_int8_exactly(monkeypatch):
