@@ -1,7 +1,7 @@
 """Warm latency of the extractive answer() and of its stages, over an existing store.
 
     .venv/bin/python benchmarks/answer_latency.py --store runs/orangesum-store [--questions evals/seeds.jsonl]
-        [--rounds 2] [--set embed__precision=fp32] [--out runs/benchmarks/answer_latency.json]
+        [--rounds 2] [--set embed__precision=fp32] [--int8-kernel int_mm] [--out runs/benchmarks/answer_latency.json]
 
 "First ask": the process is warm (model, spaCy, indexes loaded, a few other questions asked first)
 but each question is new to it — nothing of its sentences is cached yet, and the embedding cache is
@@ -66,8 +66,16 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=ROOT / "evals" / "seeds.jsonl")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of asking the same questions again")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE")
+    parser.add_argument("--int8-kernel", choices=("fbgemm", "int_mm"), default=None,
+                        help="with precision int8, the product to run through (default: Kiosque's choice, fbgemm "
+                             "where it is exact), to compare the two in one session; the cold `kiosque ask` keeps "
+                             "the default")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.int8_kernel:
+        from index.embedders import packed
+
+        packed.int8_kernel = lambda: args.int8_kernel  # read when the encoder's layers are built, below
 
     # nothing embedded at question time comes from the embedding cache (an earlier run's sentences would
     # be free): "first ask" computes every vector it uses, as a new question on a new day does

@@ -47,11 +47,24 @@ def variants(folder: Path) -> dict:
             return e
         return build
 
+    def packed_int_mm():
+        """int8 through torch._int_mm, the kernel before fbgemm's (its own encoder, not the shared one)."""
+        from index.embedders import packed as module
+        from index.embedders.runtime import ModelCache
+
+        chosen = module.int8_kernel
+        module.int8_kernel = lambda: "int_mm"
+        try:
+            return PackedEmbedder(folder, precision="int8", models=ModelCache())
+        finally:
+            module.int8_kernel = chosen
+
     out = {
         "st-fp32": (st("fp32"), "sentence-transformers, torch fp32, batch 32 (the 1.0x baseline)"),
         "st-bf16": (st("bf16"), "sentence-transformers, model.to(bfloat16), batch 32"),
         "packed-fp32": (packed("fp32"), "Kiosque torch-packed, fp32"),
-        "packed-int8": (packed("int8"), "Kiosque torch-packed, int8 (the default without native bf16)"),
+        "packed-int8": (packed("int8"), "Kiosque torch-packed, int8 (the default without native bf16; fbgemm where exact)"),
+        "packed-int8-int_mm": (packed_int_mm, "torch-packed int8 through torch._int_mm (the kernel until stop 34)"),
         "packed-bf16": (packed("bf16"), "Kiosque torch-packed, bf16, batch 32 (the default here)"),
         "packed-bf16-b16": (packed("bf16", 16), "torch-packed bf16, batch 16"),
         "packed-bf16-b64": (packed("bf16", 64), "torch-packed bf16, batch 64"),
