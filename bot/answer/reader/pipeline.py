@@ -403,9 +403,10 @@ class Reader:
             quote, span, found = located or self.locate(q, cand, f.reading(int(i)))
             if span is None:
                 continue
-            if q.is_list:
-                known = [i.span.text for i in self._items(q, [best] + out)]
-                adds = not _covers(best, span) and not any(_same_item(span.text, k) for k in known)
+            if q.is_list:  # a new item: its answer span, or a name listed beside it ("M. Pezeshkian, [...] Mohammad Bagheri")
+                known = [k.span.text for k in self._items(q, [best] + out)]
+                brings = [span, *self._coordinated(q, quote.text, span, listed=True)]
+                adds = any(not _covers(best, b) and not any(_same_item(b.text, k) for k in known) for b in brings)
             else:
                 # another article's answer must be about what the question names: "l'ambassadeur russe
                 # à l'ONU, Vassily Nebenzia" does not answer who is Russia's ambassador *in Israel*
@@ -450,8 +451,10 @@ class Reader:
                     items.append(Finding(f.candidate, f.probability, s))
         return items
 
-    def _coordinated(self, q: QuestionAnalysis, sentence: str, span: SpanCandidate | None):
-        """Entities coordinated with the answer span (same label, joined by commas or "et")."""
+    def _coordinated(self, q: QuestionAnalysis, sentence: str, span: SpanCandidate | None, *, listed: bool = False):
+        """Entities of the answer span's kind beside it in its sentence. ``listed``: only those with no
+        verb between them and the span, as in an enumeration — not the name another clause brings
+        ("M. Pezeshkian a déclaré que l'assassinat d'Ismail Haniyeh …")."""
         if span is None or not span.kind.startswith("entity:"):
             return
         doc = self.nlp.parse(sentence)
@@ -462,6 +465,8 @@ class Reader:
                 continue
             e = doc[kept[0] : kept[1]]
             if e.start_char == span.start or any(w in q.words for w in _norm(e.text).split()):
+                continue
+            if listed and _verb_between(doc, span, e.start_char, e.end_char):
                 continue
             if not mentioned_in_question(e.text, q):  # "Vladimir Poutine" when the question asks what Putin said
                 yield SpanCandidate(e.start_char, e.end_char, e.text, span.kind)
@@ -614,6 +619,12 @@ def _same_item(a: str, b: str) -> bool:
     """One item of a list: "M. Pezeshkian" and "Massed Pezeshkian" are one person."""
     a, b = _norm(a), _norm(b)
     return bool(a and b) and (a in b or b in a or a.split()[-1] == b.split()[-1])
+
+
+def _verb_between(doc, span: SpanCandidate, start: int, end: int) -> bool:
+    """Whether a verb (or auxiliary) stands between ``span`` and the characters ``[start, end)``."""
+    a, b = (span.end, start) if span.end <= start else (end, span.start)
+    return any(a <= t.idx < b and t.pos_ in ("VERB", "AUX") for t in doc)
 
 
 def _covers(best: Finding, span: SpanCandidate) -> bool:

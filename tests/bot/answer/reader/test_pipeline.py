@@ -160,6 +160,25 @@ def test_a_list_question_gets_its_items_once_each(seeds_reader, seeds_store, emb
     assert sum("Pezeshkian" in i for i in items) == 1  # "M. Pezeshkian" and "Massed Pezeshkian" are one person
 
 
+def test_a_further_sentence_is_quoted_for_a_name_it_lists_not_one_another_clause_brings(seeds_reader):
+    """A list question's second sentence may repeat the first's item ("M. Pezeshkian") and add one listed
+    beside it; a name after a verb ("a déclaré que ... Ismail Haniyeh") is another clause's, not an item."""
+    from bot.answer.reader.spans import SpanCandidate
+
+    q = analyse("Quels responsables iraniens Shoigu a-t-il rencontrés à Téhéran ?")
+
+    def listed(sentence: str) -> list[str]:
+        start = sentence.index("M. Pezeshkian")
+        span = SpanCandidate(start, start + len("M. Pezeshkian"), "M. Pezeshkian", "entity:PER")
+        return [s.text for s in seeds_reader._coordinated(q, sentence, span, listed=True)]
+
+    assert "Mohammad Bagheri" in listed(
+        "M. Shoigu s'est rendu à Téhéran pour rencontrer M. Pezeshkian, le commandant des forces armées "
+        "iraniennes, le général de brigade Mohammad Bagheri, et le secrétaire du Conseil.")
+    assert listed("Lors de cette rencontre, M. Pezeshkian a déclaré à M. Shoigu que l'assassinat par Israël "
+                  "d'Ismail Haniyeh à Téhéran constituait une violation flagrante des lois.") == []
+
+
 def test_list_items_beside_the_answer_follow_the_rules_of_every_span(seeds_reader):
     """spaCy's small model tags "n’" and "qu’Israël" PER in this sentence: items coordinated with the
     answer are trimmed as answer spans are ("Israël"), and a clitic alone is no item."""
