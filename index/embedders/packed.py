@@ -113,9 +113,9 @@ def int8_matmul_available() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def int8_kernel() -> str | None:
-    """The int8 product `_Int8Linear` runs through: fbgemm's where it runs and is exact (x86: 2-5x
-    faster than ``torch._int_mm`` per linear under AVX2, as fast elsewhere; docs/benchmarks.md,
-    "Stop 34"), else ``torch._int_mm`` where it is exact, else none."""
+    """The int8 product `_Int8Linear` runs through: fbgemm's where it runs and is exact (x86; under
+    AVX2 a question embeds 10-16 ms faster than through ``torch._int_mm`` and an ingest 17 %, natively
+    14 %: docs/benchmarks.md, "Stop 34"), else ``torch._int_mm`` where it is exact, else none."""
     if _fbgemm_exact():
         return "fbgemm"
     if _int_mm_exact():
