@@ -232,11 +232,11 @@ class _Int8Linear:
         import torch
         import torch.nn.functional as F
 
+        top = x.abs().amax(1, keepdim=True).clamp_min(1e-8)  # each token's largest value: its scale
         if self.kernel == "fbgemm":
-            top = x.abs().amax(1, keepdim=True).clamp_min(1e-8)
             y = torch.ops.quantized.linear_dynamic(x / top, self.weight, False).mul_(top).add_(self.bias)
         else:
-            xs = x.abs().amax(1, keepdim=True).clamp_min(1e-8) / 127.0
+            xs = top / 127.0
             xq = torch.round(x / xs).to(torch.int8)
             y = torch._int_mm(xq, self.weight).to(torch.float32).mul_(xs).mul_(self.scale).add_(self.bias)
         return F.gelu(y) if gelu else y
