@@ -51,16 +51,24 @@ class SentenceReading:
             return -1e4
         return float(self.starts[first] + self.ends[last])
 
+    def best_span(self) -> tuple[int, int] | None:
+        """The characters ``[start, end)`` of the sentence's best span (None: nothing was read)."""
+        if not len(self.offsets):
+            return None
+        _, first, last = best_span(self.starts, self.ends)
+        return int(self.offsets[first, 0]), int(self.offsets[last, 1])
 
-def best_span_score(starts: np.ndarray, ends: np.ndarray, max_tokens: int = MAX_SPAN_TOKENS) -> float:
-    """The highest start + end over spans of at most ``max_tokens`` tokens."""
+
+def best_span(starts: np.ndarray, ends: np.ndarray, max_tokens: int = MAX_SPAN_TOKENS) -> tuple[float, int, int]:
+    """(start + end, first token, last token) of the best span of at most ``max_tokens`` tokens."""
     if not len(starts):
-        return -1e4
+        return -1e4, 0, 0
     grid = starts[:, None] + ends[None, :]
     n = len(starts)
     i, j = np.indices((n, n))
     grid[(j < i) | (j - i >= max_tokens)] = -np.inf
-    return float(grid.max())
+    first, last = np.unravel_index(int(np.argmax(grid)), grid.shape)
+    return float(grid[first, last]), int(first), int(last)
 
 
 class ReadingModel:
@@ -99,7 +107,7 @@ def sentence_reading(logits: np.ndarray, sequence_ids: list, offsets: list, prom
     starts, ends = logits[keep, 0], logits[keep, 1]
     spans = np.array([(max(offsets[k][0] - prompt_chars, 0), offsets[k][1] - prompt_chars) for k in keep],
                      dtype=np.int64).reshape(-1, 2)
-    return SentenceReading(best_span_score(starts, ends) - null, starts, ends, spans)
+    return SentenceReading(best_span(starts, ends)[0] - null, starts, ends, spans)
 
 
 def differences(tensors: dict, group: int) -> dict:

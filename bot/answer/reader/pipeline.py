@@ -289,7 +289,7 @@ class Reader:
         readings: the answer span in the gold sentence matches the gold with F1 48.1 without them,
         56.5 with them at weight 0.5; docs/benchmarks.md, "Stop 32")."""
         doc = self.nlp.parse(sentence)
-        spans, design = self.span_rows(q, doc)
+        spans, design = self.span_rows(q, doc, reading.best_span() if reading is not None else None)
         if not spans:
             return None, 0.0, False
         wanted = TYPED.get(q.answer_type, ())
@@ -320,10 +320,12 @@ class Reader:
         return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], kind), \
             probability, bool(of_kind)
 
-    def span_rows(self, q: QuestionAnalysis, doc) -> tuple[list[tuple[int, int, str]], np.ndarray]:
-        """The span candidates of a parsed sentence (none made only of the question's own words) and
-        the rows the span scorer reads (``SPAN_DESIGN``); ``benchmarks/fit_reader.py`` fits on these."""
-        spans = [sp for sp in span_candidates(doc) if not mentioned_in_question(doc[sp[0] : sp[1]].text, q)]
+    def span_rows(self, q: QuestionAnalysis, doc, read: tuple[int, int] | None = None
+                  ) -> tuple[list[tuple[int, int, str]], np.ndarray]:
+        """The span candidates of a parsed sentence (none made only of the question's own words), the
+        reading model's best span ``read`` among them, and the rows the span scorer reads
+        (``SPAN_DESIGN``); ``benchmarks/fit_reader.py`` fits on these."""
+        spans = [sp for sp in span_candidates(doc, read) if not mentioned_in_question(doc[sp[0] : sp[1]].text, q)]
         if not spans:
             return [], np.zeros((0, len(SPAN_DESIGN)), dtype=np.float32)
         asked = asked_governor(self.nlp.parse(q.text), self._terms)  # the question's parse is cached

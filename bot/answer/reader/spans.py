@@ -112,8 +112,11 @@ def asked_governor(question_doc, terms_of) -> frozenset[str]:
     return frozenset(terms_of(governor.text))
 
 
-def span_candidates(doc) -> list[tuple[int, int, str]]:
-    """(first token, end token, kind) of every candidate in a parsed sentence, deduplicated."""
+def span_candidates(doc, read: tuple[int, int] | None = None) -> list[tuple[int, int, str]]:
+    """(first token, end token, kind) of every candidate in a parsed sentence, deduplicated.
+    ``read``: the characters of the reading model's own best span, a candidate too (a phrase as spaCy
+    did not cut it: "la Coupe du monde de 1998" where its chunks end at "Coupe"), the kind of the
+    first of spaCy's candidates it equals, else a chunk's."""
     out: dict[tuple[int, int], str] = {}
     links = [m.span() for m in _LINK.finditer(doc.text)]
 
@@ -171,6 +174,13 @@ def span_candidates(doc) -> list[tuple[int, int, str]]:
             i = j + 1
         else:
             i += 1
+    if read is not None:
+        start, end = read
+        while start < end and text[start].isspace():  # a piece's offsets hold the space before its word
+            start += 1
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is not None:
+            add(span.start, span.end, "chunk")
     return [(i, j, kind) for (i, j), kind in out.items()]
 
 

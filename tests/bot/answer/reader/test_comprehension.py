@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.answer.reader.comprehension import SentenceReading, best_span_score, differences, load_reading_model
+from bot.answer.reader.comprehension import SentenceReading, best_span, differences, load_reading_model
 from index.embedders.openai_server import OpenAIEmbedder
 
 QUESTION = "Comment s'appelle l'ambassadeur russe en Israël ?"
@@ -60,11 +60,11 @@ def test_span_score_maps_characters_to_the_tokens_they_begin_and_end_in():
     assert r.span_score(16, 20) == -1e4  # nothing read there
 
 
-def test_best_span_score_keeps_spans_forward_and_short():
+def test_best_span_keeps_spans_forward_and_short():
     starts = np.array([0.0, 0.0, 9.0])
     ends = np.array([8.0, 0.0, 1.0])
-    assert best_span_score(starts, ends) == 10.0  # 9 + 1: an end before its start (9 + 8) is no span
-    assert best_span_score(np.array([5.0] + [0.0] * 30), np.array([0.0] * 30 + [5.0]), max_tokens=20) == 5.0
+    assert best_span(starts, ends) == (10.0, 2, 2)  # 9 + 1: an end before its start (9 + 8) is no span
+    assert best_span(np.array([5.0] + [0.0] * 30), np.array([0.0] * 30 + [5.0]), max_tokens=20)[0] == 5.0
 
 
 def test_an_embedder_that_cannot_run_it_gets_none(embedder):
@@ -121,3 +121,16 @@ def test_a_damaged_model_file_leaves_the_reader_without_it_and_says_so(embedder,
     with caplog.at_level("WARNING", logger="bot.answer.reader.comprehension"):
         assert load_reading_model(embedder, damaged) is None
     assert "cannot be read" in caplog.text and str(damaged) in caplog.text
+
+
+def test_best_span_gives_the_characters_of_the_best_start_and_end():
+    r = SentenceReading(0.0, np.array([1.0, 5.0, 0.0]), np.array([0.0, 2.0, 7.0]),
+                        np.array([[0, 4], [4, 10], [10, 15]]))
+    assert r.best_span() == (4, 15)  # start 5 (second token) + end 7 (third)
+    assert SentenceReading(0.0, np.zeros(0), np.zeros(0), np.zeros((0, 2), dtype=np.int64)).best_span() is None
+
+
+def test_its_own_best_span_in_the_answering_sentence_starts_at_the_name(reading):
+    (r,) = reading.read(QUESTION, [ANSWERING])
+    start, end = r.best_span()
+    assert ANSWERING[start:end].lstrip().startswith("Anatoly Viktorov")

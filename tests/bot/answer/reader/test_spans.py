@@ -34,6 +34,22 @@ def test_candidates_cover_entities_values_and_phrases(nlp):
     assert any("président" in t for t in texts)
 
 
+def test_the_reading_models_span_is_a_candidate_where_spacy_cuts_none_like_it(nlp):
+    """spaCy's phrases of this sentence are "la médecine" and "à Montpellier", not the two together;
+    the reading model's own span (characters, expanded to whole tokens, then trimmed and stripped of
+    its determiner as every candidate is) joins them, as a chunk."""
+    sentence = "Il a étudié la médecine à Montpellier puis la philosophie à Paris."
+    doc = nlp.parse(sentence)
+    before = {doc[i:j].text for i, j, _ in span_candidates(doc)}
+    assert "la médecine à Montpellier" not in before  # (else this test shows nothing)
+    start, end = sentence.index("la médecine"), sentence.index(" puis")
+    spans = span_candidates(doc, read=(start + 1, end - 2))  # mid-word at both ends: whole tokens
+    added = sorted((doc[i:j].text, kind) for i, j, kind in spans if doc[i:j].text not in before)
+    assert added == [("la médecine à Montpellier", "chunk"), ("médecine à Montpellier", "chunk")]
+    known = sentence.index("Paris")
+    assert span_candidates(doc, read=(known, known + 5)) == span_candidates(doc)  # spaCy's already: no copy
+
+
 def test_a_figure_with_a_thousands_separator_stays_whole(nlp):
     """spaCy's small French model tags "22", "000" and "100" DET: trimming edge determiners used to
     cut "10 000" to "10" and drop "22 000" and "100 000" altogether."""
