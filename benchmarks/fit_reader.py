@@ -191,7 +191,7 @@ class RememberedReadings:
             for pair, (answer, starts, ends, offsets) in pickle.loads(path.read_bytes())["readings"].items():
                 self.readings[pair] = SentenceReading(answer, starts, ends, offsets)
 
-    def read(self, question: str, sentences: list[str]) -> list[SentenceReading | None]:
+    def read(self, question: str, sentences: list[str], titles: list[str] | None = None) -> list[SentenceReading | None]:
         return [self.readings.get((question, s)) for s in sentences]
 NON_POSITIVE = {"rarest_missing", "best_rarest_missing", "missing_number", "missing_date", "missing_name"}
 

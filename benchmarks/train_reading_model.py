@@ -21,6 +21,10 @@ others "no answer" (the start and end on the first token, SQuAD 2.0's convention
 with its paragraph removed gives its two most probable sentences; a question whose shortlist lacks
 the gold adds its first gold sentence.
 
+``--context title`` (train, read, export alike) puts each sentence's article title before it in
+the pair ("Edward Dickinson Baker — Il meurt en 1861."), so that the model knows whom "il" names;
+the exported file says so (its ``context``), and the reader then reads titles too.
+
 Stacking, as cross-validated ensembles do it: the weights ``fit_reader.py`` fits on the readings
 see, for every tune question, a model that did not train on it (part B's model reads part A, part
 A's reads part B), so the second stage learns how far to trust a model on questions it has not
@@ -45,7 +49,7 @@ import numpy as np
 from common import ROOT
 
 sys.path.insert(0, str(ROOT))
-from bot.answer.reader.comprehension import MODEL_FILE, sentence_reading  # noqa: E402
+from bot.answer.reader.comprehension import CONTEXTS, MODEL_FILE, passage_prefix, sentence_reading  # noqa: E402
 from bot.answer.reader.weights import default_weights  # noqa: E402
 
 QUERY, PASSAGE = "query: ", "passage: "
@@ -70,11 +74,13 @@ def records(features_cache: Path) -> list[dict]:
     out = []
     for d in pickle.loads(features_cache.read_bytes())["data"]:
         rec = {"id": d["q"]["id"], "question": d["q"]["question"], "answers": d["q"]["answers"],
-               "cid": d["q"]["context_id"], "removed": d["removed"], "texts": [], "y": [], "p": [],
-               "all_texts": [c.text for c in d["cands"]], "all_y": [bool(x) for x in d["y"]]}
+               "cid": d["q"]["context_id"], "removed": d["removed"], "texts": [], "titles": [], "y": [], "p": [],
+               "all_texts": [c.text for c in d["cands"]], "all_titles": [c.article.title for c in d["cands"]],
+               "all_y": [bool(x) for x in d["y"]]}
         if len(d["y"]):
             rows = shortlist_rows(w.lexical, d["X"], w.shortlist)
-            rec.update(texts=[d["cands"][r].text for r in rows], y=[bool(d["y"][r]) for r in rows],
+            rec.update(texts=[d["cands"][r].text for r in rows], titles=[d["cands"][r].article.title for r in rows],
+                       y=[bool(d["y"][r]) for r in rows],
                        p=[float(x) for x in w.sentence.probabilities(with_gap(d["X"], rows), FEATURES)])
         out.append(rec)
     return out
@@ -100,17 +106,19 @@ def answer_at(text: str, answers: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def training_pairs(recs: list[dict], removed_negatives: int = 2) -> list[tuple[str, str, tuple[int, int] | None]]:
+def training_pairs(recs: list[dict], removed_negatives: int = 2, context: str = "none"
+                   ) -> list[tuple[str, str, tuple[int, int] | None, str]]:
     pairs = []
     for d in recs:
         if not d["texts"]:
             continue
-        items = list(zip(d["texts"], d["y"]))
+        items = list(zip(d["texts"], d["y"], d["titles"]))
         if d["removed"]:
             items = [items[i] for i in np.argsort(-np.array(d["p"]))[:removed_negatives]]
         elif not any(d["y"]) and any(d["all_y"]):
-            items.append((d["all_texts"][d["all_y"].index(True)], True))
-        pairs += [(d["question"], s, answer_at(s, d["answers"]) if y else None) for s, y in items]
+            first = d["all_y"].index(True)
+            items.append((d["all_texts"][first], True, d["all_titles"][first]))
+        pairs += [(d["question"], s, answer_at(s, d["answers"]) if y else None, passage_prefix(PASSAGE, t, context)) for s, y, t in items]
     return pairs
 
 
@@ -128,12 +136,12 @@ def load(folder: Path, model: Path | None = None):
     return tok, bert, head
 
 
-def encode(tok, question: str, sentence: str, span, max_tokens: int):
-    enc = tok(QUERY + question, PASSAGE + sentence, truncation="only_second", max_length=max_tokens,
+def encode(tok, question: str, sentence: str, span, max_tokens: int, before: str = PASSAGE):
+    enc = tok(QUERY + question, before + sentence, truncation="only_second", max_length=max_tokens,
               return_offsets_mapping=True)
     start = end = 0
     if span is not None:
-        a, b = span[0] + len(PASSAGE), span[1] + len(PASSAGE)
+        a, b = span[0] + len(before), span[1] + len(before)
         for k, (o, sid) in enumerate(zip(enc["offset_mapping"], enc.sequence_ids())):
             if sid != 1:
                 continue
@@ -167,8 +175,8 @@ def train(args) -> None:
     for p in model.bert.embeddings.parameters():
         p.requires_grad = False
     trainable = [p for p in model.parameters() if p.requires_grad]
-    data = [encode(tok, q, s, span, args.max_tokens)
-            for q, s, span in training_pairs(in_part(records(args.features_cache), args.part))]
+    data = [encode(tok, q, s, span, args.max_tokens, before)
+            for q, s, span, before in training_pairs(in_part(records(args.features_cache), args.part), context=args.context)]
     print(f"part {args.part}: {len(data)} pairs, {sum(1 for d in data if d[1])} with an answer; "
           f"{sum(p.numel() for p in trainable):,} weights trained", flush=True)
     per_epoch = math.ceil(len(data) / args.batch)
@@ -227,16 +235,17 @@ def read(args) -> None:
     tok, bert, head = load(base_folder(), args.model)
     bert.eval()
     recs = in_part(records(args.features_cache), args.part)
-    pairs = [(d["question"], s) for d in recs for s in d["texts"]]
+    pairs = [(d["question"], s, passage_prefix(PASSAGE, t, args.context)) for d in recs for s, t in zip(d["texts"], d["titles"])]
     for d in recs:
         if not d["removed"] and any(d["all_y"]):
-            pairs.append((d["question"], d["all_texts"][d["all_y"].index(True)]))
+            first = d["all_y"].index(True)
+            pairs.append((d["question"], d["all_texts"][first], passage_prefix(PASSAGE, d["all_titles"][first], args.context)))
     pairs = list(dict.fromkeys(pairs))
     out, t0 = {}, time.time()
     for i in range(0, len(pairs), 32):
         chunk = pairs[i : i + 32]
-        encs = [tok(QUERY + q, PASSAGE + s, truncation="only_second", max_length=args.max_tokens,
-                    return_offsets_mapping=True) for q, s in chunk]
+        encs = [tok(QUERY + q, before + s, truncation="only_second", max_length=args.max_tokens,
+                    return_offsets_mapping=True) for q, s, before in chunk]
         width = max(len(e["input_ids"]) for e in encs)
         ids = torch.full((len(chunk), width), tok.pad_token_id)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -245,10 +254,10 @@ def read(args) -> None:
             mask[r, : len(e["input_ids"])] = 1
         with torch.no_grad():
             logits = head(bert(input_ids=ids, attention_mask=mask).last_hidden_state).numpy()
-        for r, (e, pair) in enumerate(zip(encs, chunk)):
-            reading = sentence_reading(logits[r, : len(e["input_ids"])], e.sequence_ids(), e["offset_mapping"], len(PASSAGE))
+        for r, (e, (q, s, before)) in enumerate(zip(encs, chunk)):
+            reading = sentence_reading(logits[r, : len(e["input_ids"])], e.sequence_ids(), e["offset_mapping"], len(before))
             if reading is not None:  # (none: nothing of the sentence was read, as the reader has it)
-                out[pair] = (reading.answer, reading.starts, reading.ends, reading.offsets)
+                out[(q, s)] = (reading.answer, reading.starts, reading.ends, reading.offsets)
         if i % 1600 == 0:
             print(f"  read {i}/{len(pairs)} pairs, {time.time() - t0:.0f} s", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -307,10 +316,11 @@ def export(args) -> None:
     provenance = {"trained_by": "benchmarks/train_reading_model.py", "model": args.model.name,
                   "data": "PIAF v1.1 dev questions, tune half (first half of the paragraphs in file order), "
                           + _PARTS[args.part], "base_model": MODEL_ID,
-                  "differences": f"int{args.bits}, a scale per {args.group} values of a row"}
+                  "differences": f"int{args.bits}, a scale per {args.group} values of a row", "context": args.context}
     out = args.out or ROOT / "bot" / "answer" / "reader" / MODEL_FILE
     save_file(tensors, str(out), metadata={"base_model": MODEL_ID, "query_prompt": QUERY, "passage_prompt": PASSAGE,
                                            "max_tokens": str(args.max_tokens), "group": str(args.group),
+                                           "context": args.context,
                                            "provenance": json.dumps(provenance)})
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); rounding error {math.sqrt(error / norm):.1%} of the differences")
 
@@ -321,6 +331,8 @@ def main() -> None:
     for name in ("train", "read", "export"):
         p = sub.add_parser(name)
         p.add_argument("--max-tokens", type=int, default=128, help="a pair is cut to this many tokens")
+        p.add_argument("--context", choices=CONTEXTS, default="none",
+                       help="what the model reads before each sentence: nothing, or its article's title")
         if name != "export":
             p.add_argument("--features-cache", type=Path, required=True, help="fit_reader.py's --features-cache file")
         p.add_argument("--part", choices=("A", "B", "all"), required=True,

@@ -71,11 +71,25 @@ def best_span(starts: np.ndarray, ends: np.ndarray, max_tokens: int = MAX_SPAN_T
     return float(grid[first, last]), int(first), int(last)
 
 
+#: what a model may read before each sentence (the ``context`` it was trained with): nothing, or the
+#: title of the sentence's article
+CONTEXTS = ("none", "title")
+
+
+def passage_prefix(passage_prompt: str, title: str, context: str) -> str:
+    """What the pair's second text holds before the sentence: the passage prompt, and for a model
+    trained with ``context`` "title" the article's title ("Edward Dickinson Baker — Il meurt en
+    1861.": whom "il" names). Shared with ``benchmarks/train_reading_model.py``."""
+    return passage_prompt + (f"{title} — " if context == "title" and title.strip() else "")
+
+
 class ReadingModel:
     """Reads (question, sentence) pairs with a fine-tuned encoder and a start/end head."""
 
     def __init__(self, encoder, head_weight: np.ndarray, head_bias: np.ndarray, *, query_prompt: str,
-                 passage_prompt: str, max_tokens: int, provenance: dict):
+                 passage_prompt: str, max_tokens: int, provenance: dict, context: str = "none"):
+        if context not in CONTEXTS:
+            raise ValueError(f"reading model context {context!r}: expected one of {CONTEXTS}")
         self.encoder = encoder
         self.head_weight = head_weight.astype(np.float32)
         self.head_bias = head_bias.astype(np.float32)
@@ -83,20 +97,23 @@ class ReadingModel:
         self.passage_prompt = passage_prompt
         self.max_tokens = max_tokens
         self.provenance = provenance
+        self.context = context
 
-    def read(self, question: str, sentences: list[str]) -> list[SentenceReading | None]:
-        """Each sentence's reading; None for one of which nothing was read (a question so long that
-        it fills the ``max_tokens`` the model reads)."""
-        pairs = [(self.query_prompt + question, self.passage_prompt + s) for s in sentences]
-        return [sentence_reading(states @ self.head_weight.T + self.head_bias, enc.sequence_ids, enc.offsets,
-                                 len(self.passage_prompt))
-                for states, enc in self.encoder.read_pairs(pairs, max_tokens=self.max_tokens)]
+    def read(self, question: str, sentences: list[str], titles: list[str] | None = None) -> list[SentenceReading | None]:
+        """Each sentence's reading (``titles``: their articles' titles, read before them by a model
+        trained so); None for one of which nothing was read (a question so long that it fills the
+        ``max_tokens`` the model reads)."""
+        prefixes = [passage_prefix(self.passage_prompt, t, self.context) for t in (titles or [""] * len(sentences))]
+        pairs = [(self.query_prompt + question, p + s) for p, s in zip(prefixes, sentences, strict=True)]
+        return [sentence_reading(states @ self.head_weight.T + self.head_bias, enc.sequence_ids, enc.offsets, len(p))
+                for p, (states, enc) in zip(prefixes, self.encoder.read_pairs(pairs, max_tokens=self.max_tokens))]
 
 
 def sentence_reading(logits: np.ndarray, sequence_ids: list, offsets: list, prompt_chars: int) -> SentenceReading | None:
     """A pair's reading from the head's start/end ``logits`` over the tokens read (``[read, 2]``), the
     tokenizer's sequence ids and character offsets of the pair (possibly longer than what was read),
-    and the length of the prompt before the sentence. None where none of the sentence was read.
+    and the length of what precedes the sentence in its text (``passage_prefix``). None where none
+    of the sentence was read.
     (Shared with ``benchmarks/train_reading_model.py read``, whose readings the weights are fitted on.)"""
     null = float(logits[0, 0] + logits[0, 1])
     # the sentence's own tokens: second text, past its prompt, within what was read
@@ -153,10 +170,16 @@ def load_reading_model(embedder, path: Path | None = None) -> ReadingModel | Non
         # a damaged install: answer with the reader's other models rather than fail every question
         log.warning("the reading model file %s cannot be read (%s): the reader goes without it", source, e)
         return None
+    context = meta.get("context", "none")
+    if context not in CONTEXTS:  # a model from another version of Kiosque: it would read what it was not trained on
+        log.warning("the reading model file %s reads a context this version does not know (%r): the reader goes "
+                    "without it", source, context)
+        return None
     encoder = fine_tune(meta.get("base_model", ""), deltas)
     if encoder is None:
         log.info("the reading model needs the built-in embedding model in this process: the reader goes without it")
         return None
     return ReadingModel(encoder, tensors["head.weight"].numpy(), tensors["head.bias"].numpy(),
                         query_prompt=meta.get("query_prompt", "query: "), passage_prompt=meta.get("passage_prompt", "passage: "),
-                        max_tokens=int(meta.get("max_tokens", 128)), provenance=json.loads(meta.get("provenance", "{}")))
+                        max_tokens=int(meta.get("max_tokens", 128)), provenance=json.loads(meta.get("provenance", "{}")),
+                        context=context)

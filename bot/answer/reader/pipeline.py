@@ -185,7 +185,8 @@ class Reader:
         if reading is not None:
             same = [i for i, r in enumerate(rows) if not cands[r].cross_lingual]  # fine-tuned on French questions
             readings = [None] * len(rows)
-            for i, r in zip(same, reading.read(q.text, [cands[rows[i]].text for i in same])):
+            read = reading.read(q.text, [cands[rows[i]].text for i in same], [cands[rows[i]].article.title for i in same])
+            for i, r in zip(same, read):
                 readings[i] = r
         return Features(cands, matrix, first, rows, aligned, readings)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.answer.reader.comprehension import SentenceReading, best_span, differences, load_reading_model
+from bot.answer.reader.comprehension import (ReadingModel, SentenceReading, best_span, differences, load_reading_model,
+                                              passage_prefix)
 from index.embedders.openai_server import OpenAIEmbedder
 
 QUESTION = "Comment s'appelle l'ambassadeur russe en Israël ?"
@@ -134,3 +135,41 @@ def test_its_own_best_span_in_the_answering_sentence_starts_at_the_name(reading)
     (r,) = reading.read(QUESTION, [ANSWERING])
     start, end = r.best_span()
     assert ANSWERING[start:end].lstrip().startswith("Anatoly Viktorov")
+
+
+def test_the_title_goes_before_the_sentence_only_for_a_model_trained_with_it():
+    assert passage_prefix("passage: ", "Edward Dickinson Baker", "title") == "passage: Edward Dickinson Baker — "
+    assert passage_prefix("passage: ", "Edward Dickinson Baker", "none") == "passage: "
+    assert passage_prefix("passage: ", "  ", "title") == "passage: "  # an article without a title
+
+
+def test_a_model_that_reads_the_title_keeps_its_offsets_in_the_sentence(reading):
+    """The title is read before the sentence; spans and offsets stay the sentence's own characters."""
+    titled = ReadingModel(reading.encoder, reading.head_weight, reading.head_bias, query_prompt=reading.query_prompt,
+                          passage_prompt=reading.passage_prompt, max_tokens=reading.max_tokens, provenance={},
+                          context="title")
+    title = "L'ambassadeur russe révèle des discussions diplomatiques discrètes avec Israël et l'Iran"
+    (plain,) = reading.read(QUESTION, [ANSWERING], [title])  # a model trained without it: titles ignored
+    (again,) = reading.read(QUESTION, [ANSWERING])
+    (with_title,) = titled.read(QUESTION, [ANSWERING], [title])
+    assert np.array_equal(plain.starts, again.starts)
+    assert np.array_equal(with_title.offsets, plain.offsets)  # the sentence's characters, token for token
+    assert not np.allclose(with_title.starts, plain.starts, atol=1e-3)  # ... read after the title
+    start, end = with_title.best_span()
+    assert 0 <= start < end <= len(ANSWERING)
+
+
+def test_a_model_file_with_a_context_this_version_does_not_know_is_left_out(embedder, tmp_path, caplog):
+    from importlib import resources
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    shipped = str(resources.files("bot.answer.reader").joinpath("reading_model.safetensors"))
+    with safe_open(shipped, framework="pt") as f:
+        meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    newer = tmp_path / "reading_model.safetensors"
+    save_file(tensors, str(newer), metadata={**meta, "context": "paragraph"})
+    with caplog.at_level("WARNING", logger="bot.answer.reader.comprehension"):
+        assert load_reading_model(embedder, newer) is None
+    assert "'paragraph'" in caplog.text
