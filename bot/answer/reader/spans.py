@@ -114,9 +114,9 @@ def asked_governor(question_doc, terms_of) -> frozenset[str]:
 
 def span_candidates(doc, read: tuple[int, int] | None = None) -> list[tuple[int, int, str]]:
     """(first token, end token, kind) of every candidate in a parsed sentence, deduplicated.
-    ``read``: the characters of the reading model's own best span, a candidate too (a phrase as spaCy
-    did not cut it: "la Coupe du monde de 1998" where its chunks end at "Coupe"), the kind of the
-    first of spaCy's candidates it equals, else a chunk's."""
+    ``read``: the characters of the reading model's own best span, a candidate too (a phrase spaCy
+    cuts otherwise: "la médecine à Montpellier" where its chunks are "la médecine" and "à
+    Montpellier"), of the kind of the spaCy candidate it equals, else a chunk's."""
     out: dict[tuple[int, int], str] = {}
     links = [m.span() for m in _LINK.finditer(doc.text)]
 
