@@ -366,7 +366,9 @@ def test_the_question_read_by_retrieval_is_not_read_again(seeds_reader, seeds_st
     read_again = reader.featurize(q, other_layer)
     assert asked == [[], [q.text]]
     assert reused.rows == read_again.rows and reused.aligned and read_again.aligned
-    assert abs(reused.matrix[reused.rows] - read_again.matrix[read_again.rows]).max() < 2e-3
+    # int8 (CPUs without bf16): fbgemm quantises a batch's activations with one range, so a text's
+    # states move by a few thousandths with the texts read beside it
+    assert abs(reused.matrix[reused.rows] - read_again.matrix[read_again.rows]).max() < 5e-3
 
 
 def test_the_reading_model_reads_the_shortlist_in_the_questions_language(seeds_reader, seeds_store, embedder):
