@@ -271,7 +271,8 @@ class PackedBertEncoder:
                                       f"which torch {torch.__version__} lacks here; use auto or fp32 (KIOSQUE_EMBED_PRECISION)")
         self.prepacked = (not int8 and _prepacked_linear_available(dtype)) if prepack is None else prepack
 
-        self._workers = None
+        self._workers: dict = {}  # attention worker pools by thread count, shared with fine-tuned copies
+        self._workers_lock = threading.Lock()
         self._busy = threading.Lock()  # one batch at a time: calls from several threads would fight for the cores
 
         self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
@@ -426,15 +427,24 @@ class PackedBertEncoder:
         """Worker threads for attention, one per torch thread (None when torch runs one thread)."""
         import torch
 
-        n = torch.get_num_threads()
+        n = torch.get_num_threads()  # this thread's: a pass run beside another has half of them
         if n <= 1:
             return None
-        if self._workers is None or self._workers._max_workers != n:
-            from concurrent.futures import ThreadPoolExecutor
+        with self._workers_lock:
+            if n not in self._workers:
+                from concurrent.futures import ThreadPoolExecutor
 
-            self._workers = ThreadPoolExecutor(n, thread_name_prefix="kiosque-attn",
-                                               initializer=torch.set_num_threads, initargs=(1,))
-        return self._workers
+                pool = ThreadPoolExecutor(n, thread_name_prefix="kiosque-attn",
+                                          initializer=torch.set_num_threads, initargs=(1,))
+                # torch keeps the last count set, in any thread, for threads that start later (the
+                # bot's answers and polls run in such threads): start every worker now, then set this
+                # thread's count again so that later threads get it, not the workers' 1
+                started = threading.Barrier(n)
+                for f in [pool.submit(started.wait, 60) for _ in range(n)]:
+                    f.result()
+                torch.set_num_threads(n)
+                self._workers[n] = pool
+            return self._workers[n]
 
     def encode(self, texts: Sequence[str], *, prompt: str = "", batch_size: int = DEFAULT_BATCH) -> np.ndarray:
         """Vectors for ``texts`` (prompt prepended), batched by token length, in input order."""

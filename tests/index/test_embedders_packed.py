@@ -257,3 +257,24 @@ def test_a_query_and_its_token_states_come_from_one_pass(folder, layer):
     (alone,), _ = packed.token_states([TEXTS[0]], [], layer=layer)
     assert cosines(vector[None], packed.embed_queries([TEXTS[0]])).min() > 0.99999
     assert tokens.shape == alone.shape and np.allclose(tokens, alone, atol=1e-5)
+
+
+def test_threads_started_after_the_attention_workers_keep_torchs_thread_count(folder):
+    """The attention workers run one torch thread each; torch hands the last count set, in any thread,
+    to threads that start later. The bot answers and polls feeds in such threads: they must get the
+    process's count, not the workers' 1."""
+    import threading
+
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        PackedEmbedder(folder, precision="fp32").embed_passages(TEXTS[:4])  # starts the attention workers
+        seen = []
+        later = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        later.start()
+        later.join()
+        assert seen == [2]
+    finally:
+        torch.set_num_threads(before)
