@@ -1,7 +1,8 @@
 """Warm latency of the extractive answer() and of its stages, over an existing store.
 
     .venv/bin/python benchmarks/answer_latency.py --store runs/orangesum-store [--questions evals/seeds.jsonl]
-        [--rounds 2] [--set embed__precision=fp32] [--int8-kernel int_mm] [--out runs/benchmarks/answer_latency.json]
+        [--rounds 2] [--set embed__precision=fp32] [--int8-kernel int_mm] [--compare-in-turn]
+        [--out runs/benchmarks/answer_latency.json]
 
 "First ask": the process is warm (model, spaCy, indexes loaded, a few other questions asked first)
 but each question is new to it — nothing of its sentences is cached yet, and the embedding cache is
@@ -51,6 +52,30 @@ def summary(calls: list[dict]) -> dict:
     return out
 
 
+def compare_in_turn(ask, questions: list[str]) -> dict[str, list[dict]]:
+    """Each question asked once with the reader's token-states and reading-model passes side by side
+    and once in turn (each on all of torch's threads, as before stop 36), in alternating order: a
+    comparison the host's drift between two runs cannot blur. Both asks come after the first round
+    (the spaCy parses are cached for both); the features stage is where they differ."""
+    from bot.answer.reader import pipeline
+
+    side_by_side = pipeline.side_by_side
+
+    def in_turn(first, second):
+        return first(), second()
+
+    calls: dict[str, list[dict]] = {"paired, side by side": [], "paired, in turn": []}
+    for i, q in enumerate(questions):
+        order = (("paired, side by side", side_by_side), ("paired, in turn", in_turn))
+        for name, run in order if i % 2 == 0 else order[::-1]:
+            pipeline.side_by_side = run
+            try:
+                calls[name].append(ask(q))
+            finally:
+                pipeline.side_by_side = side_by_side
+    return calls
+
+
 def cold_ask(store: Path, question: str, overrides: dict) -> float:
     env = {**os.environ, "KIOSQUE_STORE_DIR": str(store)}
     env.update({f"KIOSQUE_{k.replace('__', '_').upper()}": str(v) for k, v in overrides.items()})
@@ -70,6 +95,10 @@ def main() -> None:
                         help="with precision int8, the product to run through (default: Kiosque's choice, fbgemm "
                              "where it is exact), to compare the two in one session; the cold `kiosque ask` keeps "
                              "the default")
+    parser.add_argument("--compare-in-turn", action="store_true",
+                        help="then ask each question twice more, once with the reader's two encoder passes side by "
+                             "side (the default since stop 36) and once in turn, alternating which goes first: "
+                             "the two compared in one process, question by question")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.int8_kernel:
@@ -96,6 +125,7 @@ def main() -> None:
 
     first = [ask(q) for q in questions]
     again = [ask(q) for _ in range(args.rounds) for q in questions]
+    paired = compare_in_turn(ask, questions) if args.compare_in_turn else {}
     rss = rss_mb()[0]
     kiosque.close()
     cold = cold_ask(args.store, questions[0], overrides)
@@ -104,10 +134,11 @@ def main() -> None:
         "embedder": kiosque.embedder.describe(), "overrides": overrides,
         "first_ask": summary(first), "asked_again": summary(again), "rss_mb": round(rss, 1),
         "cold_kiosque_ask_s": round(cold, 1),
+        **({"paired": {name: summary(calls) for name, calls in paired.items()}} if paired else {}),
     }
     rows = [{"calls": name, "n": len(calls), **{f"{k} p50": v["p50"] for k, v in summary(calls).items()},
              "total_ms p95": summary(calls)["total_ms"]["p95"]}
-            for name, calls in (("first ask", first), ("asked again", again))]
+            for name, calls in (("first ask", first), ("asked again", again), *paired.items())]
     print(table(rows, ["calls", "n", "total_ms p50", "total_ms p95", "cpu_ms p50", *[f"{s} p50" for s in STAGES]],
                 f"answer() at {status.chunks:,} chunks ({result['embedder']['precision']}, {machine()['cpu']})"))
     print(f"RSS {rss:.0f} MB; a cold `kiosque ask` (new process): {cold:.1f} s")

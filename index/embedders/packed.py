@@ -337,7 +337,10 @@ class PackedBertEncoder:
         if unknown:
             raise ValueError(f"deltas for weights the model lacks: {sorted(unknown)[:3]}")
         moved = {k: v + deltas[k].to(torch.float32) if k in deltas else v for k, v in base.items()}
-        other = copy.copy(self)  # the lock and attention workers stay shared: one batch at a time on the cores
+        other = copy.copy(self)  # the attention workers stay shared
+        # a lock of its own: the reader runs it beside this encoder's pass, each pass on half the
+        # threads (`runtime.side_by_side`); calls of one encoder from several threads still take turns
+        other._busy = threading.Lock()
         other.layers = other._build_layers(moved)
         return other
 

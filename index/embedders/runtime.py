@@ -32,11 +32,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 log = logging.getLogger("kiosque.runtime")
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 #: environment variables Hugging Face libraries read when they are imported
 OFFLINE_ENVIRONMENT = {
@@ -107,3 +110,44 @@ class ModelCache:
 
 #: the models this process keeps loaded, unless an embedder is given its own cache
 SHARED_MODELS = ModelCache()
+
+
+def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """``(first(), second())`` computed at once, ``second`` on a worker thread, each on its share of
+    torch's threads: for two independent forward passes of one answer (the reader's token states
+    and its reading model's). A question's passes are small (a few hundred tokens): one thread runs
+    each as fast as two do (each op is too short to split well), so on 2 cores the two passes run
+    together in the time of one (docs/benchmarks.md, "Stop 36"). Sequential where torch has one
+    thread."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if threads < 2:
+        return first(), second()
+    theirs = threads // 2
+    torch.set_num_threads(threads - theirs)
+    try:
+        pending = _side_worker().submit(_on_threads, theirs, second)
+        return first(), pending.result()
+    finally:  # after the worker set its own count: threads started later start with the caller's
+        torch.set_num_threads(threads)
+
+
+_side: ThreadPoolExecutor | None = None
+_side_lock = threading.Lock()
+
+
+def _side_worker() -> ThreadPoolExecutor:
+    global _side
+    with _side_lock:
+        if _side is None:
+            _side = ThreadPoolExecutor(1, thread_name_prefix="kiosque-side")
+        return _side
+
+
+def _on_threads(threads: int, call: Callable[[], B]) -> B:
+    import torch
+
+    if torch.get_num_threads() != threads:  # the worker keeps its count between calls
+        torch.set_num_threads(threads)
+    return call()

@@ -22,6 +22,7 @@ from bot.answer.reader.question import QuestionAnalysis
 from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, span_candidates, span_features,
                                      trim)
 from bot.answer.reader.weights import LinearModel, ReaderWeights
+from index.embedders.runtime import side_by_side
 from index.keyword import fold
 from index.retrieval import RetrievalResult
 
@@ -164,12 +165,27 @@ class Reader:
             k = self.weights.reading.shortlist  # what the models fitted with the reading model weigh
         rows = [int(i) for i in np.argsort(-first, kind="stable")[: k or len(cands)]]
         aligned = False
+        readings: list[SentenceReading | None] = []
         if rows and retrieval.query_vector is not None:
             texts = [cands[i].text for i in rows]
             layer = self.weights.reading_layer
             # the retrieval's pass may have read this question at this layer already
             known = retrieval.query_tokens if retrieval.query_tokens_of == (q.text, layer) else None
-            read = self.embedder.token_states([] if known is not None else [q.text], texts, layer=layer)
+
+            def token_states():
+                return self.embedder.token_states([] if known is not None else [q.text], texts, layer=layer)
+
+            reading = self.reading
+            same = [i for i, r in enumerate(rows) if not cands[r].cross_lingual]  # fine-tuned on French questions
+            if reading is not None:
+                readings = [None] * len(rows)
+            if reading is not None and same:  # the two passes are independent: both at once
+                read, by_model = side_by_side(token_states, lambda: reading.read(
+                    q.text, [texts[i] for i in same], [cands[rows[i]].article.title for i in same]))
+                for i, r in zip(same, by_model):
+                    readings[i] = r
+            else:
+                read = token_states()
             if read is None:  # pooled vectors only (a server): the second stage without the alignment
                 vectors = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
                 sims, aligned_rows = vectors @ np.asarray(retrieval.query_vector, dtype=np.float32), None
@@ -180,15 +196,7 @@ class Reader:
                 aligned_rows = np.array([alignment(question_tokens, t) for t in sentence_tokens], dtype=np.float32)
                 aligned = True
             featurizer.shortlist(q, cands, rows, matrix, sims, aligned_rows)
-        readings: list[SentenceReading | None] = []
-        reading = self.reading if aligned else None
-        if reading is not None:
-            same = [i for i, r in enumerate(rows) if not cands[r].cross_lingual]  # fine-tuned on French questions
-            readings = [None] * len(rows)
-            read = reading.read(q.text, [cands[rows[i]].text for i in same], [cands[rows[i]].article.title for i in same])
-            for i, r in zip(same, read):
-                readings[i] = r
-        return Features(cands, matrix, first, rows, aligned, readings)
+        return Features(cands, matrix, first, rows, aligned, readings if aligned else [])
 
     def sentence_probabilities(self, f: Features) -> np.ndarray:
         w = self.weights

@@ -175,3 +175,17 @@ def test_a_model_file_with_a_context_this_version_does_not_know_is_left_out(embe
     with caplog.at_level("WARNING", logger="bot.answer.reader.comprehension"):
         assert load_reading_model(embedder, newer) is None
     assert "'paragraph'" in caplog.text
+
+
+def test_the_reading_model_reads_while_the_built_in_encoder_is_busy(embedder):
+    """The reader runs the two passes side by side (`runtime.side_by_side`): the fine-tuned encoder
+    has a lock of its own, so its pass does not wait for the built-in encoder's."""
+    import threading
+
+    base = embedder.inner.encoder
+    tuned = base.fine_tuned({})
+    pair = [("query: qui ?", "passage: Anatoly Viktorov parle.")]
+    done = threading.Event()
+    with base._busy:  # the built-in encoder's pass holds its lock
+        threading.Thread(target=lambda: (tuned.read_pairs(pair, max_tokens=128), done.set()), daemon=True).start()
+        assert done.wait(30), "the reading model's pass waited for the built-in encoder's"

@@ -399,6 +399,32 @@ def test_the_reading_model_reads_the_shortlist_in_the_questions_language(seeds_r
     assert any(r is None for r in fe.readings)
 
 
+def test_the_two_passes_side_by_side_read_as_they_do_in_turn(seeds_reader, seeds_store, embedder):
+    """With two threads the token states and the reading model's pass run at once, one thread each;
+    with one they run in turn: the same shortlist, features and readings."""
+    import numpy as np
+    import torch
+
+    from index.retrieval import HybridRetriever
+
+    q = analyse("Comment s'appelle l'ambassadeur russe en poste en Israël ?")
+    retrieval = HybridRetriever(seeds_store, embedder).search(q.text, k=5)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        together = seeds_reader.featurize(q, retrieval)
+        torch.set_num_threads(1)
+        in_turn = seeds_reader.featurize(q, retrieval)
+    finally:
+        torch.set_num_threads(before)
+    assert together.rows == in_turn.rows and together.aligned and any(r is not None for r in together.readings)
+    assert np.allclose(together.matrix, in_turn.matrix, atol=1e-4)
+    for a, b in zip(together.readings, in_turn.readings, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert abs(a.answer - b.answer) < 1e-3 and np.allclose(a.starts, b.starts, atol=1e-3)
+
+
 def test_another_articles_answer_is_quoted_only_when_it_holds_the_questions_names(seeds_reader, seeds_store, embedder):
     """A further quote from another article must state the fact about what the question names: the
     reader with its reading model also found "L'ambassadeur russe à l'ONU, Vassily Nebenzia" likely
