@@ -56,9 +56,12 @@ def test_server_vectors_are_the_local_model_vectors(builtin_server, embedder):
     before = len(builtin_server.requests)
     passages = remote.embed_passages(TEXTS)
     assert len(builtin_server.requests) - before == 3  # 5 texts in requests of 2
-    assert (passages * embedder.embed_passages(TEXTS)).sum(1).min() > 0.999
+    # int8 (CPUs without bf16): fbgemm quantises each call's activations over one range, which the
+    # texts batched together move (requests of 2 here, one batch of 5 below): 0.9988 measured
+    same = 0.998 if embedder.describe()["precision"] == "int8" else 0.999
+    assert (passages * embedder.embed_passages(TEXTS)).sum(1).min() > same
     queries = remote.embed_queries(TEXTS[:2])
-    assert (queries * embedder.embed_queries(TEXTS[:2])).sum(1).min() > 0.999
+    assert (queries * embedder.embed_queries(TEXTS[:2])).sum(1).min() > same
     sent = builtin_server.requests[-1]["body"]
     assert sent["model"] == MODEL_ID and sent["input"][0].startswith("query: ")
     assert remote.embed_passages([]).shape == (0, 384)
