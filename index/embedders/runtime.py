@@ -116,9 +116,9 @@ def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]
     """``(first(), second())`` computed at once, ``second`` on a worker thread, each on its share of
     torch's threads: for two independent forward passes of one answer (the reader's token states
     and its reading model's). A question's passes are small (a few hundred tokens): one thread runs
-    each as fast as two do (each op is too short to split well), so on 2 cores the two passes run
-    together in the time of one (docs/benchmarks.md, "Stop 36"). Sequential where torch has one
-    thread."""
+    each about as fast as two do (each op is too short to split well), so on 2 cores the two take
+    ~95 ms side by side where they took ~143 in turn (docs/benchmarks.md, "Stop 36"). In turn where
+    torch has one thread."""
     import torch
 
     threads = torch.get_num_threads()
