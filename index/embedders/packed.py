@@ -28,7 +28,7 @@ import numpy as np
 
 from index.embedders.base import EmbedderUnavailable
 from index.embedders.hardware import CPU_BATCH, choose_precision, cpu_bf16_support
-from index.embedders.runtime import SHARED_MODELS, ModelCache
+from index.embedders.runtime import SHARED_MODELS, ModelCache, side_by_side
 
 DEFAULT_BATCH = CPU_BATCH
 
@@ -458,10 +458,18 @@ class PackedBertEncoder:
         seqs = self.tokenize([prompt + t for t in texts])
         order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
         out = np.empty((len(seqs), self.dim), dtype=np.float32)
-        with self._busy, torch.inference_mode():
-            for i in range(0, len(order), batch_size):
-                idx = order[i : i + batch_size]
-                out[idx] = self.forward([seqs[j] for j in idx]).numpy()
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+        def run(part: list[list[int]]) -> None:
+            with torch.inference_mode():  # per thread
+                for idx in part:
+                    out[idx] = self.forward([seqs[j] for j in idx]).numpy()
+
+        with self._busy:
+            if len(batches) > 1:  # every other batch beside the rest (lengths interleave), half the threads each
+                side_by_side(lambda: run(batches[0::2]), lambda: run(batches[1::2]))
+            else:
+                run(batches)
         return out
 
     def token_states(self, texts: Sequence[str], prompts: Sequence[str], *, layer: int | None = None) -> list[np.ndarray]:

