@@ -115,14 +115,17 @@ SHARED_MODELS = ModelCache()
 def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     """``(first(), second())`` computed at once, ``second`` on a worker thread, each on its share of
     torch's threads: for two independent forward passes of one answer (the reader's token states
-    and its reading model's). A question's passes are small (a few hundred tokens): one thread runs
-    each about as fast as two do (each op is too short to split well), so on 2 cores the two take
-    ~95 ms side by side where they took ~143 in turn (docs/benchmarks.md, "Stop 36"). In turn where
-    torch has one thread."""
+    and its reading model's), or two halves of an encoder's batches. A question's passes are small (a
+    few hundred tokens): one thread runs each about as fast as two do (each op is too short to split
+    well), so on 2 cores the two take ~95 ms side by side where they took ~143 in turn
+    (docs/benchmarks.md, "Stop 36"). In turn where torch has one thread, and on a worker itself.
+
+    Each calling thread has its own worker, started by it: it inherits the caller's scheduling
+    priority (a feed poll's low one stays low), and an answer's pass never queues behind a poll's."""
     import torch
 
     threads = torch.get_num_threads()
-    if threads < 2 or threading.current_thread() is _side_thread[0]:  # the worker cannot wait on itself
+    if threads < 2 or getattr(_local, "is_worker", False):
         return first(), second()
     theirs = threads // 2
     torch.set_num_threads(threads - theirs)
@@ -133,23 +136,21 @@ def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]
         torch.set_num_threads(threads)
 
 
-_side: ThreadPoolExecutor | None = None
-_side_lock = threading.Lock()
-_side_thread: list[threading.Thread | None] = [None]
+_local = threading.local()
 
 
 def _side_worker() -> ThreadPoolExecutor:
-    global _side
-    with _side_lock:
-        if _side is None:
-            _side = ThreadPoolExecutor(1, thread_name_prefix="kiosque-side")
-        return _side
+    """This thread's worker (it goes when the thread goes: the executor is then collected)."""
+    worker = getattr(_local, "worker", None)
+    if worker is None:
+        worker = _local.worker = ThreadPoolExecutor(1, thread_name_prefix="kiosque-side")
+    return worker
 
 
 def _on_threads(threads: int, call: Callable[[], B]) -> B:
     import torch
 
-    _side_thread[0] = threading.current_thread()
+    _local.is_worker = True
     if torch.get_num_threads() != threads:  # the worker keeps its count between calls
         torch.set_num_threads(threads)
     return call()

@@ -84,3 +84,27 @@ def test_called_again_on_its_own_worker_it_runs_in_turn():
         assert result == [(1, (2, 3))]
     finally:
         torch.set_num_threads(before)
+
+
+def test_each_thread_has_its_own_worker_at_its_own_priority(two_threads):
+    """A feed poll's thread runs at a lower priority so that answers get the CPU: the half of its work
+    that goes to a worker must too, and an answer's pass must not queue behind it."""
+    import os
+
+    def worker_of_a_thread_at(niceness: int):
+        seen = []
+
+        def run():
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+            seen.append(side_by_side(lambda: None, lambda: (threading.get_ident(),
+                                                             os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))[1])
+
+        t = threading.Thread(target=run)
+        t.start()
+        t.join(30)
+        return seen[0]
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    (low_worker, low), (other_worker, other) = worker_of_a_thread_at(base + 5), worker_of_a_thread_at(base)
+    assert (low, other) == (base + 5, base)
+    assert low_worker != other_worker
