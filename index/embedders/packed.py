@@ -433,6 +433,8 @@ class PackedBertEncoder:
         n = torch.get_num_threads()  # this thread's: a pass run beside another has half of them
         if n <= 1:
             return None
+        if n in self._workers:  # called at every layer: no lock once the pool is there
+            return self._workers[n]
         with self._workers_lock:
             if n not in self._workers:
                 from concurrent.futures import ThreadPoolExecutor

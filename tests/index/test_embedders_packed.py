@@ -287,11 +287,21 @@ def test_batches_run_side_by_side_give_the_vectors_batches_in_turn_give(folder, 
     of the texts, as with one thread running them in turn."""
     import torch
 
+    import threading
+
     encoder = PackedBertEncoder(folder, precision=precision)
+    forward, threads_seen = encoder.forward, set()
+
+    def recording(*args, **kw):
+        threads_seen.add(threading.get_ident())
+        return forward(*args, **kw)
+
+    encoder.forward = recording
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
         together = encoder.encode(TEXTS, prompt="passage: ", batch_size=3)
+        assert len(threads_seen) == 2  # the batches did run on two threads
         torch.set_num_threads(1)
         in_turn = encoder.encode(TEXTS, prompt="passage: ", batch_size=3)
     finally:

@@ -96,7 +96,7 @@ def test_each_thread_has_its_own_worker_at_its_own_priority(two_threads):
 
         def run():
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-            seen.append(side_by_side(lambda: None, lambda: (threading.get_ident(),
+            seen.append(side_by_side(lambda: None, lambda: (threading.current_thread(),  # not its ident: reused
                                                              os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))[1])
 
         t = threading.Thread(target=run)
@@ -107,4 +107,4 @@ def test_each_thread_has_its_own_worker_at_its_own_priority(two_threads):
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     (low_worker, low), (other_worker, other) = worker_of_a_thread_at(base + 5), worker_of_a_thread_at(base)
     assert (low, other) == (base + 5, base)
-    assert low_worker != other_worker
+    assert low_worker is not other_worker

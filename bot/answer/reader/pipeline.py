@@ -177,15 +177,14 @@ class Reader:
 
             reading = self.reading
             same = [i for i, r in enumerate(rows) if not cands[r].cross_lingual]  # fine-tuned on French questions
-            if reading is not None:
-                readings = [None] * len(rows)
             if reading is not None and same:  # the two passes are independent: both at once
                 read, by_model = side_by_side(token_states, lambda: reading.read(
                     q.text, [texts[i] for i in same], [cands[rows[i]].article.title for i in same]))
-                for i, r in zip(same, by_model):
-                    readings[i] = r
             else:
-                read = token_states()
+                read, by_model = token_states(), []
+            readings = [None] * len(rows) if reading is not None else []
+            for i, r in zip(same, by_model):
+                readings[i] = r
             if read is None:  # pooled vectors only (a server): the second stage without the alignment
                 vectors = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
                 sims, aligned_rows = vectors @ np.asarray(retrieval.query_vector, dtype=np.float32), None
