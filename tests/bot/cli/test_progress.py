@@ -1,0 +1,64 @@
+"""An ingest's progress where stderr is a log: a line per stage now and then, and at its end."""
+
+from __future__ import annotations
+
+from bot.cli.progress import LoggedProgress
+
+
+class Clock:
+    """Seconds that pass only when the test says so."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_line_every_interval_and_one_at_the_end_with_rate_and_time_left():
+    lines, clock = [], Clock()
+    progress = LoggedProgress(lines.append, every_s=30, clock=clock)
+    progress("embed", 0, 108_890)
+    for done in range(256, 5_000, 256):  # 20 s of batches: nothing to say yet
+        clock.now += 1
+        progress("embed", done, 108_890)
+    assert lines == []
+    clock.now = 1030.0
+    progress("embed", 750, 108_890)
+    clock.now = 1045.0
+    progress("embed", 1_000, 108_890)  # 15 s after the last line: quiet
+    clock.now = 1060.0
+    progress("embed", 1_500, 108_890)
+    clock.now = 1000.0 + 4_000
+    progress("embed", 108_890, 108_890)
+    progress("embed", 108_890, 108_890)  # the end is said once
+    assert lines == [
+        "Embedding chunks: 750 of 108,890 (1%), 25.0/s, about 1 h 12 min left",
+        "Embedding chunks: 1,500 of 108,890 (1%), 25.0/s, about 1 h 12 min left",
+        "Embedding chunks: 108,890 of 108,890 done in 1 h 07 min",
+    ]
+
+
+def test_stages_without_a_total_or_with_one_step():
+    lines, clock = [], Clock()
+    progress = LoggedProgress(lines.append, every_s=30, clock=clock)
+    progress("read", 500, 0)
+    clock.now += 40
+    progress("read", 20_500, 0)
+    clock.now += 2
+    progress("read", 21_000, 21_000)
+    progress("index", 0, 1)
+    clock.now += 75
+    progress("index", 1, 1)
+    assert lines == ["Reading articles: 20,500 so far, 512.5/s", "Reading articles: 21,000 of 21,000 done in 42 s",
+                     "Building keyword index: done in 1 min 15 s"]
+
+
+def test_a_streaming_total_that_grows_is_reached_again():
+    lines, clock = [], Clock()
+    progress = LoggedProgress(lines.append, every_s=30, clock=clock)
+    progress("embed", 256, 256)
+    clock.now += 5
+    progress("embed", 256, 512)
+    progress("embed", 512, 512)
+    assert lines == ["Embedding chunks: 256 of 256 done in 0 s", "Embedding chunks: 512 of 512 done in 5 s"]
