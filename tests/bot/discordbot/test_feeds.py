@@ -15,7 +15,7 @@ import pytest
 from bot.discordbot.cogs import feeds as feeds_cog
 from bot.discordbot.engine import KiosqueEngine
 from bot.discordbot.formatting import ZWSP, news_messages
-from tests.bot.discordbot.conftest import HEARTBEAT_MS, make_kiosque
+from tests.bot.discordbot.conftest import make_kiosque
 from tests.bot.discordbot.test_bot import ask_by_mention, shown
 from tests.conftest import ROOT, kiosque_env
 from tests.helpers.chroma_server import chroma_server
