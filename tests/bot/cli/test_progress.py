@@ -15,9 +15,14 @@ class Clock:
         return self.now
 
 
-def test_a_line_every_interval_and_one_at_the_end_with_rate_and_time_left():
+def logged_progress() -> tuple[list[str], Clock, LoggedProgress]:
+    """The lines written, the clock, and the progress callback, a line at most every 30 s."""
     lines, clock = [], Clock()
-    progress = LoggedProgress(lines.append, every_s=30, clock=clock)
+    return lines, clock, LoggedProgress(lines.append, every_s=30, clock=clock)
+
+
+def test_a_line_every_interval_and_one_at_the_end_with_rate_and_time_left():
+    lines, clock, progress = logged_progress()
     progress("embed", 0, 108_890)
     for done in range(256, 5_000, 256):  # 20 s of batches: nothing to say yet
         clock.now += 1
@@ -40,8 +45,7 @@ def test_a_line_every_interval_and_one_at_the_end_with_rate_and_time_left():
 
 
 def test_stages_without_a_total_or_with_one_step():
-    lines, clock = [], Clock()
-    progress = LoggedProgress(lines.append, every_s=30, clock=clock)
+    lines, clock, progress = logged_progress()
     progress("read", 500, 0)
     clock.now += 40
     progress("read", 20_500, 0)
@@ -55,8 +59,7 @@ def test_stages_without_a_total_or_with_one_step():
 
 
 def test_a_streaming_total_that_grows_is_reached_again():
-    lines, clock = [], Clock()
-    progress = LoggedProgress(lines.append, every_s=30, clock=clock)
+    lines, clock, progress = logged_progress()
     progress("embed", 256, 256)
     clock.now += 5
     progress("embed", 256, 512)
