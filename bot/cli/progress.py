@@ -1,5 +1,6 @@
 """An ingest's progress: a rich bar on a terminal; where stderr is a log (cron, CI, `> ingest.log`), a log
-line per stage every half minute and at its end, so that an hour-long ingest still says how far it is."""
+line every half minute for a stage that lasts longer, and at its end, so that an hour-long ingest still
+says how far it is while a quick one says nothing."""
 
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ def ingest_progress():
 
 class LoggedProgress:
     """``progress(stage, done, total)`` as log lines: a stage's first call starts its clock; a line when
-    ``every_s`` have passed since its last one, and one when it reaches its total (done ≥ total > 0; a
-    streaming ingest's total grows, so a stage may reach it more than once), with the rate and, while a
-    total is known, the time left at that rate."""
+    ``every_s`` have passed since its last one, with the rate and, while a total is known, the time left
+    at that rate; and one when it reaches its total (done ≥ total > 0; a streaming ingest's total grows,
+    so a stage may reach it more than once) if it took ``every_s`` or more."""
 
     def __init__(self, write: Callable[[str], None], every_s: float = LOG_EVERY_S,
                  clock: Callable[[], float] = time.monotonic):
@@ -61,10 +62,12 @@ class LoggedProgress:
         started = self._started.setdefault(stage, now)
         label, elapsed = _LABELS.get(stage, stage), now - started
         if 0 < total <= done:
-            if self._reached.get(stage) != total:
-                self._reached[stage], self._logged[stage] = total, now
+            # a stage quicker than the interval says nothing: `kiosque update` from cron stays quiet
+            if self._reached.get(stage) != total and elapsed >= self.every_s:
+                self._logged[stage] = now
                 count = "" if total == 1 else f" {done:,} of {total:,}"
                 self.write(f"{label}:{count} done in {_duration(elapsed)}")
+            self._reached[stage] = total
             return
         if now - self._logged.get(stage, started) < self.every_s:
             return

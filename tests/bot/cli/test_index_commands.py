@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -35,11 +34,8 @@ def test_ingest_json_then_noop_then_status_then_search(cli_store, tmp_path):
     ingested = kiosque("ingest", "--json", env=env)
     first = json.loads(ingested.stdout)
     assert first["articles_added"] == 5 and first["chunks_embedded"] > 20
-    # stderr is not a terminal here (as under cron, or `> ingest.log`): the progress comes as log lines
-    n = first["chunks_embedded"]
-    assert re.search(r"kiosque: Reading articles: 5 of 5 done in \d+ s\n", ingested.stderr), ingested.stderr
-    assert re.search(rf"kiosque: Embedding chunks: {n} of {n} done in \d+ s\n", ingested.stderr), ingested.stderr
-    assert re.search(r"kiosque: Building keyword index: done in \d+ s\n", ingested.stderr), ingested.stderr
+    # stderr is not a terminal here (as under cron): a quick ingest logs no progress (a long one would)
+    assert "Embedding chunks" not in ingested.stderr and "Reading articles" not in ingested.stderr
     for key in ("articles_added", "articles_updated", "articles_removed", "articles_unchanged",
                 "chunks_embedded", "seconds"):
         assert key in first

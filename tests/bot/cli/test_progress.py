@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.cli.progress import LoggedProgress
+import io
+import logging
+import sys
+
+from bot.cli.progress import LoggedProgress, ingest_progress
 
 
 class Clock:
@@ -60,8 +64,31 @@ def test_stages_without_a_total_or_with_one_step():
 
 def test_a_streaming_total_that_grows_is_reached_again():
     lines, clock, progress = logged_progress()
+    progress("embed", 0, 256)
+    clock.now += 40
     progress("embed", 256, 256)
     clock.now += 5
     progress("embed", 256, 512)
+    clock.now += 5
     progress("embed", 512, 512)
-    assert lines == ["Embedding chunks: 256 of 256 done in 0 s", "Embedding chunks: 512 of 512 done in 5 s"]
+    assert lines == ["Embedding chunks: 256 of 256 done in 40 s", "Embedding chunks: 512 of 512 done in 50 s"]
+
+
+def test_quick_stages_say_nothing():
+    """`kiosque update` from cron every few minutes: its stages take seconds; only failures should show."""
+    lines, clock, progress = logged_progress()
+    for stage, total in (("feeds", 2), ("pages", 3), ("read", 3), ("embed", 35), ("index", 1)):
+        progress(stage, 0, total)
+        clock.now += 2
+        progress(stage, total, total)
+    assert lines == []
+
+
+def test_without_a_terminal_the_progress_goes_to_the_log(caplog, monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # as under cron, or `2> ingest.log`
+    with ingest_progress() as progress:
+        assert isinstance(progress, LoggedProgress)
+        with caplog.at_level(logging.INFO, logger="kiosque"):
+            progress.write("Embedding chunks: 1 of 2 (50%), 1.0/s, about 1 s left")
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("kiosque", "Embedding chunks: 1 of 2 (50%), 1.0/s, about 1 s left")]
