@@ -48,40 +48,31 @@ def test_a_line_every_interval_and_one_at_the_end_with_rate_and_time_left():
     ]
 
 
-def test_stages_without_a_total_or_with_one_step():
+def lines_of(*steps: tuple[float, str, int, int]) -> list[str]:
+    """The lines logged for calls made ``seconds`` after the one before: (seconds, stage, done, total)."""
     lines, clock, progress = logged_progress()
-    progress("read", 500, 0)
-    clock.now += 40
-    progress("read", 20_500, 0)
-    clock.now += 2
-    progress("read", 21_000, 21_000)
-    progress("index", 0, 1)
-    clock.now += 75
-    progress("index", 1, 1)
-    assert lines == ["Reading articles: 20,500 so far, 512.5/s", "Reading articles: 21,000 of 21,000 done in 42 s",
-                     "Building keyword index: done in 1 min 15 s"]
+    for seconds, stage, done, total in steps:
+        clock.now += seconds
+        progress(stage, done, total)
+    return lines
+
+
+def test_stages_without_a_total_or_with_one_step():
+    assert lines_of((0, "read", 500, 0), (40, "read", 20_500, 0), (2, "read", 21_000, 21_000),
+                    (0, "index", 0, 1), (75, "index", 1, 1)) == [
+        "Reading articles: 20,500 so far, 512.5/s", "Reading articles: 21,000 of 21,000 done in 42 s",
+        "Building keyword index: done in 1 min 15 s"]
 
 
 def test_a_streaming_total_that_grows_is_reached_again():
-    lines, clock, progress = logged_progress()
-    progress("embed", 0, 256)
-    clock.now += 40
-    progress("embed", 256, 256)
-    clock.now += 5
-    progress("embed", 256, 512)
-    clock.now += 5
-    progress("embed", 512, 512)
-    assert lines == ["Embedding chunks: 256 of 256 done in 40 s", "Embedding chunks: 512 of 512 done in 50 s"]
+    assert lines_of((0, "embed", 0, 256), (40, "embed", 256, 256), (5, "embed", 256, 512), (5, "embed", 512, 512)) == [
+        "Embedding chunks: 256 of 256 done in 40 s", "Embedding chunks: 512 of 512 done in 50 s"]
 
 
 def test_quick_stages_say_nothing():
     """`kiosque update` from cron every few minutes: its stages take seconds; only failures should show."""
-    lines, clock, progress = logged_progress()
-    for stage, total in (("feeds", 2), ("pages", 3), ("read", 3), ("embed", 35), ("index", 1)):
-        progress(stage, 0, total)
-        clock.now += 2
-        progress(stage, total, total)
-    assert lines == []
+    stages = (("feeds", 2), ("pages", 3), ("read", 3), ("embed", 35), ("index", 1))
+    assert lines_of(*[step for stage, total in stages for step in ((0, stage, 0, total), (2, stage, total, total))]) == []
 
 
 def test_without_a_terminal_the_progress_goes_to_the_log(caplog, monkeypatch):
