@@ -19,7 +19,7 @@ log = logging.getLogger("kiosque")
 _LABELS = {"read": "Reading articles", "embed": "Embedding chunks", "index": "Building keyword index",
            "feeds": "Reading feeds", "pages": "Fetching articles"}
 
-#: seconds between two log lines of one stage (its end is always logged)
+#: seconds between two log lines of one stage; a stage that ends sooner logs nothing
 LOG_EVERY_S = 30.0
 
 
