@@ -283,8 +283,8 @@ def test_threads_started_after_the_attention_workers_keep_torchs_thread_count(fo
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
 def test_batches_run_side_by_side_give_the_vectors_batches_in_turn_give(folder, precision):
     """With two threads an encoder's batches run on two threads at once (every other one beside the
-    rest, one thread each; an ingest embeds ~25 % faster on 2 cores): the same vectors, in the order
-    of the texts, as with one thread running them in turn."""
+    rest, one thread each; 7–11 % more passages a second on 2 cores, docs/benchmarks.md "Stop 36"):
+    the same vectors, in the order of the texts, as with one thread running them in turn."""
     import torch
 
     import threading
