@@ -19,7 +19,7 @@ from bot.answer.reader.lexicon import CALENDAR, CALENDAR_ALSO_NAMES, FACTOID_TYP
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
-from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, span_candidates, span_features,
+from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, descriptions, span_candidates, span_features,
                                      trim)
 from bot.answer.reader.weights import LinearModel, ReaderWeights
 from index.embedders.runtime import side_by_side
@@ -318,6 +318,13 @@ class Reader:
             if not of_kind:
                 return None, probability, False
             best = max(of_kind, key=lambda k: scores[k])
+        if q.identity_of:  # "Qui est Roman Gofman ?": what the sentence says he is, never a name; else no span
+            described = descriptions(doc, q.identity_of)
+            if not described:
+                return None, probability, False
+            i, j = max(described, key=lambda ij: ij[1] - ij[0])  # the fullest ("le président du Parlement iranien")
+            s = doc[i:j]
+            return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], "chunk"), probability, True
         contradicting = CONTRADICTING.get(q.answer_type, ())
         if contradicting and _contradicts(doc, spans[best], spans, contradicting):  # no date for "qui", no person for "où"
             allowed = [k for k, span in enumerate(spans) if not _contradicts(doc, span, spans, contradicting)]
@@ -392,7 +399,11 @@ class Reader:
         for i in order[:LOCATED]:
             located = self.locate(q, f.cands[f.rows[i]], f.reading(int(i)))
             seen[int(i)] = (located, self.answerability(q, f, probs, located[2], best=int(i)))
-        chosen = max(seen, key=lambda i: seen[i][1].probability)  # ties: the more probable (dicts keep order)
+        # ties: the more probable (dicts keep order); "Qui est Roman Gofman ?": first one that answers and
+        # says what he is
+        chosen = max(seen, key=lambda i: (q.identity_of is not None and seen[i][0][1] is not None
+                                          and seen[i][1].probability >= seen[i][1].refusal_threshold,
+                                          seen[i][1].probability))
         return np.concatenate([[chosen], order[order != chosen]]), seen
 
     def _more(self, q: QuestionAnalysis, best: Finding, f: Features, probs: np.ndarray, order: np.ndarray,

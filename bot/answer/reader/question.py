@@ -36,6 +36,9 @@ class QuestionAnalysis:
     head_term: str | None = None
     #: a "how many" that asks how long ("Combien de temps…", "How long…"): a figure of time answers
     asks_duration: bool = False
+    #: "Qui est Roman Gofman ?", "Who was Walter Rodney?": the name alone after "who is", as written; such
+    #: a question asks what the person is (a role, an occupation: answer type "other"), not for a name
+    identity_of: str | None = None
 
 
 @lru_cache(maxsize=8)
@@ -155,10 +158,36 @@ def stop_terms(language: str) -> frozenset[str]:
     return frozenset(t for w in set(QUESTION_STOPWORDS) | set(STOPWORDS_EN) for t in analyzer.terms(w))
 
 
+#: the lowercase words a name may hold ("Jean de La Fontaine", "Ludwig van Beethoven")
+NAME_PARTICLES = frozenset({"de", "d'", "d’", "du", "des", "la", "le", "von", "van", "der", "den", "da", "di", "del",
+                            "dos", "bin", "ben", "ibn", "al", "el"})
+
+#: "qui est X", "who was X" and what follows X: the end, or another question joined to it ("Qui est
+#: Roman Gofman et pourquoi…")
+_IDENTITY = re.compile(r"^\W*(?:qui|who)\s+(?:est|était|etait|fut|is|was)\s+(?P<who>[^,?;]+?)\s*(?:[?,;]|\s(?:et|and)\s|$)",
+                       re.IGNORECASE)
+
+
+def identity_of(text: str) -> str | None:
+    """The name a "who is <a name>?" asks about ("Qui est Roman Gofman ?", "Who was Walter Rodney?"):
+    all that follows "who is", capitalised as a name is ("Qui est le président ?" asks for a person)."""
+    m = _IDENTITY.match(text)
+    if not m:
+        return None
+    who = m.group("who").strip()
+    lowercase = [w for w in re.findall(r"[\w'’]+", who) if not w[:1].isupper()]
+    if who[:1].isupper() and names_in(who) and all(fold(w) in NAME_PARTICLES for w in lowercase):
+        return who
+    return None
+
+
 def analyse(question: str, keyword_language: str = "french") -> QuestionAnalysis:
     text = unicodedata.normalize("NFC", question.strip())
     language = detect_language(text)
     kind, head = answer_type(text)
+    identity = identity_of(text) if kind == "person" and head is None else None
+    if identity:
+        kind = "other"
     analyzer = analyzer_for(keyword_language)
     stop = stop_terms(keyword_language)
     names = names_in(text)
@@ -175,4 +204,5 @@ def analyse(question: str, keyword_language: str = "french") -> QuestionAnalysis
         head_noun=head, names=tuple(names), terms=terms, focus=focus,
         words=frozenset(fold(w) for w in WORD.findall(text)), head_term=head_terms[0] if head_terms else None,
         asks_duration=kind == "number" and bool(DURATION_QUESTION.search(fold(text).replace("’", "'"))),
+        identity_of=identity,
     )

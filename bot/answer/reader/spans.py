@@ -61,6 +61,87 @@ def _digits(token) -> bool:
     return any(ch.isdigit() for ch in token.text)
 
 
+def descriptions(doc, who: str) -> list[tuple[int, int]]:
+    """The token ranges of ``doc`` that say what ``who`` is, by the parse: the noun the name stands in
+    apposition to ("*Le président du Parlement iranien*, Mohammad Bagher Ghalibaf", "*le général de
+    division* Roman Gofman"), an apposition to the name ("Laura, *l'entremetteuse*"), or what the name
+    is the subject of ("Walter Rodney est *un historien guyanien*"); where the parse gives none, the
+    title just before the name ("*Le président russe* Vladimir Poutine"). Each without the name,
+    trimmed as every span is. None where the sentence only mentions him ("Goffman, qui a été
+    gravement blessé lors de l'attaque du Hamas…", "l'assassinat par Israël d'Ismail Haniyeh")."""
+    keys = [name_key(w) for w in who.split()]
+    named = {t.i for t in doc if t.text[:1].isupper() and any(similar_keys(name_key(t.text), k) for k in keys)}
+    roots = set()
+    for i in named:  # a name's words hang on its first: "Ghalibaf" on "Mohammad" in "Mohammad Bagher Ghalibaf"
+        t = doc[i]
+        while t.dep_ == "flat:name" and t.head.i != t.i:
+            t = t.head
+        roots.add(t.i)
+    named |= {x.i for r in roots for x in doc[r].subtree if x.dep_ == "flat:name"} | roots
+    out: list[tuple[int, int]] = []
+    for t in (doc[i] for i in sorted(roots)):
+        nouns, h = [], t
+        # up through appositions (the small parser reads "L'ambassadeur russe à l'ONU, Vassily Nebenzia, …"
+        # as a coordination)
+        while h.head.i != h.i and h.head.pos_ == "NOUN" and not any(c.dep_ == "case" for c in h.children) and (
+                h.dep_ == "appos" or (h.dep_ == "conj" and h.i > 0 and doc[h.i - 1].text == ",")):
+            h = h.head
+            nouns.append(h)
+        # "Laura, l'entremetteuse" (a coordination to the small parser, and a proper noun), "Balaq le roi de Moab"
+        nouns += [c for c in t.children if (c.pos_ == "NOUN" or (c.pos_ == "PROPN" and c.text[:1].islower())) and (
+            c.dep_ == "appos" or (c.dep_ == "conj" and c.i - t.i <= 3 and "," in {x.text for x in doc[t.i + 1 : c.i]}) or (
+                c.dep_ == "nmod" and c.i > t.i and any(d.dep_ == "det" for d in c.children)
+                and not any(d.dep_ == "case" for d in c.children)))]
+        if t.dep_.startswith("nsubj") and t.head.pos_ == "NOUN":  # "X est un historien"
+            nouns.append(t.head)
+        for noun in nouns:
+            subtree = {x.i for x in noun.subtree}
+            # without the name and what hangs on it (when the noun governs it), nor "est" before the noun
+            left_out = set(named) | ({x.i for x in t.subtree} if t.i in subtree else set()) | {
+                c.i for c in noun.children if c.dep_ in ("cop", "aux", "punct") and c.i < noun.i}
+            kept = [i for i in subtree if i not in left_out or i == noun.i]
+            run = [noun.i]  # the contiguous run of kept words around the noun
+            while run[0] - 1 in kept:
+                run.insert(0, run[0] - 1)
+            while run[-1] + 1 in kept:
+                run.append(run[-1] + 1)
+            span = trim(doc, run[0], run[-1] + 1)
+            if span and span[1] - span[0] <= _MAX_TOKENS and not named & set(range(*span)):
+                out.append(span)
+    if not out:  # the parse missed it: the title just before the name ("Le président russe Vladimir Poutine",
+        # "Vladimir" a verb), or "X (…) est un ingénieur autrichien"
+        for r in sorted(roots):
+            k = r
+            while k > 0 and (doc[k - 1].pos_ in ("NOUN", "ADJ", "DET") or doc[k - 1].lower_ in _LINKING):
+                k -= 1
+            while k < r and doc[k].pos_ != "DET" and doc[k].lower_ not in _ARTICLES:
+                k += 1
+            last = max(x for x in named if x >= r)
+            out += [span for span in (trim(doc, k, r) if k < r and doc[r - 1].pos_ in ("NOUN", "ADJ") else None,
+                                      _predicate(doc, last + 1)) if span and span[1] - span[0] <= _MAX_TOKENS
+                    and any(x.pos_ == "NOUN" for x in doc[span[0] : span[1]])]
+    return list(dict.fromkeys(out))
+
+
+def _predicate(doc, k: int) -> tuple[int, int] | None:
+    """After a name, past a bracket, "est un ingénieur autrichien": the noun phrase that the verb "to be"
+    opens, up to a comma or the end."""
+    if k < len(doc) and doc[k].text == "(":  # to the verb right after a closing bracket (Wikipedia's dates
+        # nest brackets and leave some open: "Anselm Franz (né le … à Bridgeport (Connecticut) est un …")
+        k = next((m for m in range(k + 1, len(doc)) if doc[m - 1].text == ")" and doc[m].lower_ in _TO_BE), len(doc))
+    if k + 1 >= len(doc) or doc[k].lower_ not in _TO_BE or doc[k + 1].pos_ != "DET":
+        return None
+    end = k + 1
+    while end < len(doc) and doc[end].text not in (",", ";", ".", "(", ":") and doc[end].pos_ not in ("VERB", "AUX", "SCONJ", "PRON"):
+        end += 1
+    return trim(doc, k + 1, end)
+
+
+_TO_BE = ("est", "était", "fut", "is", "was")
+#: prepositions within a title before a name ("le président *du* Parlement iranien")
+_LINKING = {"de", "du", "des", "d'", "d’"}
+
+
 def trim(doc, i: int, j: int) -> tuple[int, int] | None:
     """Token range [i, j) without edge punctuation, conjunctions and elided clitics ("et le Premier
     ministre", "qu’Israël", "n’"), or None when nothing that can answer is left: a span of function

@@ -132,3 +132,20 @@ def test_a_word_whose_stem_is_a_stopword_stays_a_term(question, word):
 def test_the_head_noun_is_a_term_to_match():
     q = analyse("Quel président a été élu ?")
     assert q.head_noun == "president" and q.head_term == "president"
+
+
+@pytest.mark.parametrize("question, name", [
+    ("Qui est Roman Gofman ?", "Roman Gofman"), ("Who was Walter Rodney?", "Walter Rodney"),
+    ("qui est Mehmed Pacha?", "Mehmed Pacha"), ("Qui est Jean de La Fontaine ?", "Jean de La Fontaine"),
+    ("Qui est Roman Gofman et pourquoi sa nomination pourrait-elle rapprocher Israël de la Russie ?", "Roman Gofman"),
+    ("Qui est le président de la Russie ?", None), ("Qui est l'ambassadeur russe en Israël ?", None),
+    ("Qui est décédé ?", None), ("Qui est en charge du dossier ?", None), ("Qui est prince de Venosa ?", None),
+    ("Qui est Netanyahu pour Poutine ?", None), ("Quel président est Vladimir Poutine ?", None),
+    ("Who is the speaker of Iran's parliament?", None),
+])
+def test_who_is_a_name_asks_what_the_person_is(question, name):
+    """"Qui est Roman Gofman ?" wants a role or an occupation (PIAF: "Qui est Walter Rodney ?" "historien
+    guyanien"), not a person's name: answer type "other", and the name it asks about."""
+    q = analyse(question)
+    assert q.identity_of == name
+    assert (q.answer_type == "other") if name else (q.answer_type != "other" or q.identity_of is None)

@@ -137,3 +137,49 @@ def test_a_link_is_never_an_answer(nlp):
     texts = {doc[i:j].text for i, j, _ in span_candidates(doc)}
     assert "Tehran" in texts
     assert not [t for t in texts if any(w in t for w in ("twitter", "5QU9X1HX6G", "t.co", "example", "G"))], texts
+
+
+@pytest.mark.parametrize("who, sentence, expected", [
+    ("Mohammad Bagher Ghalibaf", "Le président du Parlement iranien, Mohammad Bagher Ghalibaf, a averti que les bases "
+     "américaines seraient des cibles légitimes.", "Le président du Parlement iranien"),
+    ("Ghalibaf", "Le président du Parlement iranien, Mohammad Bagher Ghalibaf, a averti Washington.",
+     "Le président du Parlement iranien"),  # the name's other words are not a description
+    ("Vassily Nebenzia", "L’ambassadeur russe à l’ONU, Vassily Nebenzia, a critiqué la rhétorique de Washington.",
+     "L’ambassadeur russe à l’ONU"),
+    ("Vladimir Poutine", "Le président russe Vladimir Poutine a appelé lundi le Premier ministre israélien.",
+     "Le président russe"),
+    ("Walter Rodney", "Walter Rodney est un historien guyanien.", "un historien guyanien"),
+])
+def test_a_description_says_what_the_person_is_without_the_name(nlp, who, sentence, expected):
+    from bot.answer.reader.spans import descriptions
+
+    doc = nlp.parse(sentence)
+    found = [doc[i:j].text for i, j in descriptions(doc, who)]
+    assert expected in found, found
+    assert not any(part in text for text in found for part in who.split())
+
+
+@pytest.mark.parametrize("sentence", [
+    "Goffman, qui a été gravement blessé lors de l'attaque du Hamas le 7 octobre, est né en Biélorussie.",
+    "M. Pezeshkian a déclaré que l'assassinat par Israël d'Ismail Haniyeh constituait une violation flagrante.",
+    "L’entrevue téléphonique entre Sergueï Choïgou et Ali Akbar Ahmadian a été confirmée.",
+])
+def test_a_sentence_that_only_mentions_the_person_describes_nothing(nlp, sentence):
+    from bot.answer.reader.spans import descriptions
+
+    doc = nlp.parse(sentence)
+    who = {"Goffman": "Roman Gofman", "Haniyeh": "Ismail Haniyeh", "Choïgou": "Sergueï Choïgou"}
+    name = next(v for k, v in who.items() if k in sentence)
+    assert descriptions(doc, name) == []
+
+
+def test_who_is_a_name_is_answered_by_what_the_sentence_says_the_person_is(seeds_reader):
+    """Not by another person ("Qui est Ali Akbar Ahmadian ?" was answered "Sergueï Choïgou"), nor by the
+    name itself: the description in bold, or nothing in bold where the sentence gives none."""
+    q = analyse("Qui est Mohammad Bagher Ghalibaf ?")
+    sentence = "Le président du Parlement iranien, Mohammad Bagher Ghalibaf, a averti Washington."
+    span = seeds_reader.span(q, sentence)
+    assert span is not None and span.text == "Le président du Parlement iranien"
+    assert sentence[span.start : span.end] == span.text
+    mention = "L’entrevue téléphonique entre Sergueï Choïgou et Ali Akbar Ahmadian a été confirmée."
+    assert seeds_reader.span(analyse("Qui est Ali Akbar Ahmadian ?"), mention) is None
