@@ -64,6 +64,24 @@ def test_answers_cite_the_right_article_and_state_the_fact(answerer, seeds_store
     assert a.citations[0].answer_span and a.citations[0].answer_span in a.text.splitlines()[0]
 
 
+@pytest.mark.parametrize("question, description", [
+    ("Qui est Mohammad Bagher Ghalibaf ?", "Le président du Parlement iranien"),
+    ("Who is Vassily Nebenzia?", "L’ambassadeur russe à l’ONU"),
+])
+def test_who_is_a_name_is_answered_by_what_the_person_is(answerer, seeds_store, question, description):
+    """Not by another name: "Qui est Ali Akbar Ahmadian ?" was answered "**Sergueï Choïgou**"."""
+    a = answerer.answer(question)
+    assert a.text.splitlines()[0] == f"**{description}** [1]", a.text
+    assert a.citations[0].answer_span == description
+    assert_verbatim(a, seeds_store)
+
+
+def test_who_is_a_name_only_mentioned_gets_its_sentence_without_a_bold_name(answerer):
+    a = answerer.answer("Qui est Ali Akbar Ahmadian ?")
+    assert not a.refused and not a.citations[0].answer_span, a.text
+    assert "**" not in a.text and "Ahmadian" in a.citations[0].quote
+
+
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_the_articles_silence_is_said(answerer, seeds_store, question):
     a = answerer.answer(question)
