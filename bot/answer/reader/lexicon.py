@@ -223,3 +223,25 @@ QUESTION_STOPWORDS = frozenset(_NOT_NAMES | {
     "type", "types", "genre", "sorte", "nature", "kind", "sort", "quelle", "which", "comme", "as",
     "s'appelle", "s'appelait", "s'appellent",
 })
+
+#: the lowercase words a name may hold ("Jean de La Fontaine", "Ludwig van Beethoven")
+NAME_PARTICLES = frozenset({"de", "d'", "d’", "du", "des", "la", "le", "von", "van", "der", "den", "da", "di", "del",
+                            "dos", "bin", "ben", "ibn", "al", "el"})
+
+#: "to be", after a name: "X (…) est un ingénieur" says what X is
+TO_BE = ("est", "était", "fut", "is", "was")
+#: prepositions within a title before a name ("le président *du* Parlement iranien")
+TITLE_LINKS = {"de", "du", "des", "d'", "d’"}
+
+#: what a date answer keeps of the words before it: "vers 1100" is not "1100", nor "jusqu'en 1935"
+#: "1935" (not the plain "en": PIAF's annotators answer "1915" and "en 1915" alike)
+TIME_QUALIFIER = re.compile(
+    r"(?:\b(?:à|a) partir (?:de |d['’]|du )|\bjusqu['’](?:en |à |au |aux )|\b(?:vers|depuis|dès|avant|après|"
+    r"environ|since|until|around|before|after) |\b(?:au |à la |a la )?(?:début|fin|milieu) (?:de |d['’]|du |des ))$",
+    re.IGNORECASE)
+
+#: what a figure keeps of the words before it: "plus de 50 %" is not "50 %"
+AMOUNT_QUALIFIER = re.compile(
+    r"\b(?:plus de|plus d['’]|moins de|moins d['’]|près de|près d['’]|pas moins de|au moins|au plus|environ|"
+    r"quelque|presque|jusqu['’]à|more than|less than|fewer than|at least|at most|up to|about|nearly|almost|"
+    r"around|over|some) $", re.IGNORECASE)

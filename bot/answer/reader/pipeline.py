@@ -19,8 +19,8 @@ from bot.answer.reader.lexicon import CALENDAR, CALENDAR_ALSO_NAMES, FACTOID_TYP
 from bot.answer.reader.matching import names_share, term_in, word_keys
 from bot.answer.reader.nlp import FrenchNLP
 from bot.answer.reader.question import QuestionAnalysis
-from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, descriptions, span_candidates, span_features,
-                                     trim)
+from bot.answer.reader.spans import (SPAN_FEATURES, SpanCandidate, asked_governor, descriptions, span_candidates,
+                                     span_features, trim, with_amount_prefix, with_time_prefix)
 from bot.answer.reader.weights import LinearModel, ReaderWeights
 from index.embedders.runtime import side_by_side
 from index.keyword import fold
@@ -333,8 +333,12 @@ class Reader:
             best = max(allowed, key=lambda k: scores[k])
         i, j, kind = spans[best]
         s = doc[i:j]
-        return SpanCandidate(s.start_char, s.end_char, sentence[s.start_char : s.end_char], kind), \
-            probability, bool(of_kind)
+        start = s.start_char  # a date or a figure with what qualifies it: "vers 1100", "plus de 50 %"
+        if q.answer_type == "date" and kind == "value:date":
+            start = with_time_prefix(sentence, start, q.text)
+        elif q.answer_type == "number" and kind == "value:number":
+            start = with_amount_prefix(sentence, start, q.text)
+        return SpanCandidate(start, s.end_char, sentence[start : s.end_char], kind), probability, bool(of_kind)
 
     def span_rows(self, q: QuestionAnalysis, doc, read: tuple[int, int] | None = None
                   ) -> tuple[list[tuple[int, int, str]], np.ndarray]:

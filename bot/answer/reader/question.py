@@ -9,8 +9,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.answer.reader.lexicon import (AUXILIARIES, CALENDAR, DURATION_QUESTION, HEAD_NOUN, HEAD_NOUN_TYPES, NOT_NAMES,
-                                       PLURAL_QUESTION, QUESTION_STOPWORDS, WH_PATTERNS, WORD, detect_language)
+from bot.answer.reader.lexicon import (AUXILIARIES, CALENDAR, DURATION_QUESTION, HEAD_NOUN, HEAD_NOUN_TYPES,
+                                       NAME_PARTICLES, NOT_NAMES, PLURAL_QUESTION, QUESTION_STOPWORDS, WH_PATTERNS,
+                                       WORD, detect_language)
 from index.keyword import Analyzer, fold
 
 
@@ -157,10 +158,6 @@ def stop_terms(language: str) -> frozenset[str]:
     analyzer = analyzer_for(language)
     return frozenset(t for w in set(QUESTION_STOPWORDS) | set(STOPWORDS_EN) for t in analyzer.terms(w))
 
-
-#: the lowercase words a name may hold ("Jean de La Fontaine", "Ludwig van Beethoven")
-NAME_PARTICLES = frozenset({"de", "d'", "d’", "du", "des", "la", "le", "von", "van", "der", "den", "da", "di", "del",
-                            "dos", "bin", "ben", "ibn", "al", "el"})
 
 #: "qui est X", "who was X" and what follows X: the end, or another question joined to it ("Qui est
 #: Roman Gofman et pourquoi…")

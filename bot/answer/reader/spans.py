@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer.reader.features import ENTITY_LABELS
-from bot.answer.reader.lexicon import QUESTION_WORDS
+from bot.answer.reader.lexicon import AMOUNT_QUALIFIER, QUESTION_WORDS, TIME_QUALIFIER, TITLE_LINKS, TO_BE
 from bot.answer.reader.matching import name_key, similar_keys, term_in
 from bot.answer.reader.question import QuestionAnalysis
 from bot.answer.reader.values import find_values
+from index.keyword import fold
 
 SPAN_FEATURES = (
     "type_match", "type_near", "is_entity", "is_value", "is_chunk", "is_subtree", "is_propn", "is_modifier",
@@ -59,6 +60,26 @@ class SpanCandidate:
 def _digits(token) -> bool:
     """A figure's token: spaCy's small French model tags the groups of "22 000" and "3 500" DET."""
     return any(ch.isdigit() for ch in token.text)
+
+
+def with_time_prefix(sentence: str, start: int, question: str = "") -> int:
+    """Where a date answer starting at ``start`` begins once the words that qualify it before it are
+    kept ("vers 1100", "à partir de 2017"); ``start`` where none do, or where the question asks with
+    them ("À partir de quand…" is answered "1956")."""
+    return _with_prefix(TIME_QUALIFIER, sentence, start, question, 24)
+
+
+def with_amount_prefix(sentence: str, start: int, question: str = "") -> int:
+    """Where a figure starting at ``start`` begins once the words that bound it are kept ("plus de 50 %",
+    "près de 2 000", "environ 300"); ``start`` where none do, or where the question asks with them."""
+    return _with_prefix(AMOUNT_QUALIFIER, sentence, start, question, 16)
+
+
+def _with_prefix(pattern: re.Pattern, sentence: str, start: int, question: str, reach: int) -> int:
+    m = pattern.search(sentence[max(0, start - reach) : start])
+    if not m or fold(m.group(0).strip()).replace("’", "'") in fold(question).replace("’", "'"):
+        return start
+    return start - len(m.group(0))
 
 
 def descriptions(doc, who: str) -> list[tuple[int, int]]:
@@ -112,7 +133,7 @@ def descriptions(doc, who: str) -> list[tuple[int, int]]:
         # "Vladimir" a verb), or "X (…) est un ingénieur autrichien"
         for r in sorted(roots):
             k = r
-            while k > 0 and (doc[k - 1].pos_ in ("NOUN", "ADJ", "DET") or doc[k - 1].lower_ in _LINKING):
+            while k > 0 and (doc[k - 1].pos_ in ("NOUN", "ADJ", "DET") or doc[k - 1].lower_ in TITLE_LINKS):
                 k -= 1
             while k < r and doc[k].pos_ != "DET" and doc[k].lower_ not in _ARTICLES:
                 k += 1
@@ -128,8 +149,8 @@ def _predicate(doc, k: int) -> tuple[int, int] | None:
     opens, up to a comma or the end."""
     if k < len(doc) and doc[k].text == "(":  # to the verb right after a closing bracket (Wikipedia's dates
         # nest brackets and leave some open: "Anselm Franz (né le … à Bridgeport (Connecticut) est un …")
-        k = next((m for m in range(k + 1, len(doc)) if doc[m - 1].text == ")" and doc[m].lower_ in _TO_BE), len(doc))
-    if k + 1 >= len(doc) or doc[k].lower_ not in _TO_BE or doc[k + 1].pos_ != "DET":
+        k = next((m for m in range(k + 1, len(doc)) if doc[m - 1].text == ")" and doc[m].lower_ in TO_BE), len(doc))
+    if k + 1 >= len(doc) or doc[k].lower_ not in TO_BE or doc[k + 1].pos_ != "DET":
         return None
     end = k + 1
     while end < len(doc) and doc[end].text not in (",", ";", ".", "(", ":") and doc[end].pos_ not in ("VERB", "AUX", "SCONJ", "PRON"):
@@ -137,9 +158,6 @@ def _predicate(doc, k: int) -> tuple[int, int] | None:
     return trim(doc, k + 1, end)
 
 
-_TO_BE = ("est", "était", "fut", "is", "was")
-#: prepositions within a title before a name ("le président *du* Parlement iranien")
-_LINKING = {"de", "du", "des", "d'", "d’"}
 
 
 def trim(doc, i: int, j: int) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from bot.answer.reader.lexicon import ARTICLE_NUMBERS, MULTIPLIERS, NUMBER_WORDS, ORDINAL_WORDS, WEEKDAYS
 from index.dates import EN_MONTHS, FR_MONTHS, find_dates
@@ -31,6 +32,10 @@ class Value:
 
 _MONTHS = "|".join(sorted({*FR_MONTHS, *EN_MONTHS}, key=len, reverse=True))
 _MONTH_YEAR = re.compile(rf"\b({_MONTHS})\.?\s+(?:de\s+l'an\s+)?(\d{{3,4}})\b", re.IGNORECASE)
+#: a full date of any year ("mort le 8 septembre 1613"): ``index.dates`` reads when an article was
+#: published and keeps to 1900-2100, but a sentence dates history too (read as a figure, "8", and a
+#: month, "septembre 1613", it answered "Quel âge avait-il ?" with "8 septembre")
+_DAY_MONTH_ANY_YEAR = re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({_MONTHS})\.?\s+(\d{{3,4}})\b", re.IGNORECASE)
 #: a 3-digit number is a year only after "en", "in", "vers", "an"
 _YEAR_CONTEXT = re.compile(r"\b(en|in|vers|an|around|since|depuis|jusqu'en|until)\s+$", re.IGNORECASE)
 _CENTURY = re.compile(r"\b([IVXL]+|\d{1,2})(?:e|è|ème|eme|er|re|th|st|nd|rd)\s+(siècle|siecle|century)\b",
@@ -102,6 +107,12 @@ def find_values(text: str) -> list[Value]:
 
     for d in find_dates(text, month_precision=False):
         add("date", d.start, d.end, d.value.isoformat())
+    for m in _DAY_MONTH_ANY_YEAR.finditer(text):
+        month = FR_MONTHS.get(m.group(2).lower()) or EN_MONTHS.get(m.group(2).lower())
+        try:
+            add("date", m.start(), m.end(), date(int(m.group(3)), month, int(m.group(1))).isoformat())
+        except (TypeError, ValueError):  # no such day ("31 février 1700")
+            pass
     for m in _MONTH_YEAR.finditer(text):
         month = FR_MONTHS.get(m.group(1).lower()) or EN_MONTHS.get(m.group(1).lower())
         if month:

@@ -183,3 +183,43 @@ def test_who_is_a_name_is_answered_by_what_the_sentence_says_the_person_is(seeds
     assert sentence[span.start : span.end] == span.text
     mention = "L’entrevue téléphonique entre Sergueï Choïgou et Ali Akbar Ahmadian a été confirmée."
     assert seeds_reader.span(analyse("Qui est Ali Akbar Ahmadian ?"), mention) is None
+
+
+@pytest.mark.parametrize("sentence, date, answer", [
+    ("Le mot apparaît vers 1100 en France.", "1100", "vers 1100"),  # about, not exactly
+    ("Il est de nouveau publié à partir de 2017.", "2017", "à partir de 2017"),
+    ("Elle y vit jusqu'en 1935.", "1935", "jusqu'en 1935"),
+    ("La dernière édition a lieu en 1915.", "1915", "1915"),  # "en" qualifies nothing
+    ("Le 12 janvier 2026, le ministre a appelé.", "12 janvier 2026", "12 janvier 2026"),
+])
+def test_a_date_answer_keeps_the_words_that_qualify_it(sentence, date, answer):
+    from bot.answer.reader.spans import with_time_prefix
+
+    start = sentence.index(date)
+    assert sentence[with_time_prefix(sentence, start) : start + len(date)] == answer
+
+
+def test_a_qualifier_the_question_asks_with_is_not_repeated():
+    from bot.answer.reader.spans import with_time_prefix
+
+    sentence = "Les régions sont créées à partir de 1956."
+    start = sentence.index("1956")
+    assert with_time_prefix(sentence, start, "À partir de quand les régions sont-elles créées ?") == start
+    assert with_time_prefix(sentence, start, "Quand les régions sont-elles créées ?") < start
+
+
+def test_when_is_answered_with_the_qualified_date(seeds_reader):
+    span = seeds_reader.span(analyse("Quand le mot est-il apparu en France ?"), "Le mot apparaît vers 1100 en France.")
+    assert span is not None and span.text == "vers 1100", span
+
+
+@pytest.mark.parametrize("sentence, figure, answer", [
+    ("Les ménages représentent plus de 50 % de ces montants.", "50 %", "plus de 50 %"),
+    ("Il compte près d'un millier d'habitants et environ 300 fermes.", "300", "environ 300"),
+    ("Le bataillon comptait 2 000 hommes.", "2 000", "2 000"),
+])
+def test_a_figure_keeps_the_words_that_bound_it(sentence, figure, answer):
+    from bot.answer.reader.spans import with_amount_prefix
+
+    start = sentence.index(figure)
+    assert sentence[with_amount_prefix(sentence, start) : start + len(figure)] == answer

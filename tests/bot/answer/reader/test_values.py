@@ -28,6 +28,9 @@ def found(text):
     ("s'est rendu à Téhéran lundi, où", [("lundi", "date", "W1")]),  # news dates events by the weekday
     ("On Tuesday evening", [("Tuesday", "date", "W2")]),
     ("le lundi 3 mars 2025", [("lundi 3 mars 2025", "date", "2025-03-03")]),  # one date, not two
+    # history is dated too: one date, not a figure ("8") and a month ("septembre 1613")
+    ("mort le 8 septembre 1613 à Gesualdo", [("8 septembre 1613", "date", "1613-09-08")]),
+    ("le 1er janvier 800", [("1er janvier 800", "date", "0800-01-01")]),
     ("mardi, 4 avril 2023", [("mardi, 4 avril 2023", "date", "2023-04-04")]),
     # ordinals are figures ("depuis combien d'années ?" "… qui entre dans sa quatrième année")
     ("qui entre dans sa quatrième année", [("quatrième", "number", "4")]),
