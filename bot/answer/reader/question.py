@@ -161,8 +161,8 @@ def stop_terms(language: str) -> frozenset[str]:
 
 #: "qui est X", "who was X" and what follows X: the end, or another question joined to it ("Qui est
 #: Roman Gofman et pourquoi…")
-_IDENTITY = re.compile(r"^\W*(?:qui|who)\s+(?:est|était|etait|fut|is|was)\s+(?P<who>[^,?;]+?)\s*(?:[?,;]|\s(?:et|and)\s|$)",
-                       re.IGNORECASE)
+_IDENTITY = re.compile(
+    r"^\W*(?:qui|who)\s+(?:est|était|etait|fut|is|was)\s+(?P<who>[^,?;]+?)\s*(?:[?,;]|\s(?:et|and)\s|$)", re.IGNORECASE)
 
 
 def identity_of(text: str) -> str | None:

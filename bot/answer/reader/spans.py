@@ -110,8 +110,9 @@ def descriptions(doc, who: str) -> list[tuple[int, int]]:
             nouns.append(h)
         # "Laura, l'entremetteuse" (a coordination to the small parser, and a proper noun), "Balaq le roi de Moab"
         nouns += [c for c in t.children if (c.pos_ == "NOUN" or (c.pos_ == "PROPN" and c.text[:1].islower())) and (
-            c.dep_ == "appos" or (c.dep_ == "conj" and c.i - t.i <= 3 and "," in {x.text for x in doc[t.i + 1 : c.i]}) or (
-                c.dep_ == "nmod" and c.i > t.i and any(d.dep_ == "det" for d in c.children)
+            c.dep_ == "appos"
+            or (c.dep_ == "conj" and c.i - t.i <= 3 and "," in {x.text for x in doc[t.i + 1 : c.i]})
+            or (c.dep_ == "nmod" and c.i > t.i and any(d.dep_ == "det" for d in c.children)
                 and not any(d.dep_ == "case" for d in c.children)))]
         if t.dep_.startswith("nsubj") and t.head.pos_ == "NOUN":  # "X est un historien"
             nouns.append(t.head)
@@ -153,11 +154,10 @@ def _predicate(doc, k: int) -> tuple[int, int] | None:
     if k + 1 >= len(doc) or doc[k].lower_ not in TO_BE or doc[k + 1].pos_ != "DET":
         return None
     end = k + 1
-    while end < len(doc) and doc[end].text not in (",", ";", ".", "(", ":") and doc[end].pos_ not in ("VERB", "AUX", "SCONJ", "PRON"):
+    while end < len(doc) and doc[end].text not in (",", ";", ".", "(", ":") \
+            and doc[end].pos_ not in ("VERB", "AUX", "SCONJ", "PRON"):
         end += 1
     return trim(doc, k + 1, end)
-
-
 
 
 def trim(doc, i: int, j: int) -> tuple[int, int] | None:
