@@ -148,4 +148,4 @@ def test_who_is_a_name_asks_what_the_person_is(question, name):
     guyanien"), not a person's name: answer type "other", and the name it asks about."""
     q = analyse(question)
     assert q.identity_of == name
-    assert (q.answer_type == "other") if name else (q.answer_type != "other" or q.identity_of is None)
+    assert q.answer_type == ("other" if name else "person")
